@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.middleware.csrf import get_token
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts.models import User
+from backend.accounts.selectors import user_to_dict
+from backend.audit.services import audit_record
+from backend.common.errors import ApiError
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    role = serializers.CharField()
+    is_admin = serializers.BooleanField()
+    queues = serializers.ListField(child=serializers.CharField())
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class CsrfApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        return Response({"csrf_token": get_token(request)})
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=512, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: UserSerializer})
+    def post(self, request: Request) -> Response:
+        # DRF exempts unauthenticated requests from CSRF; a login form must not be (login CSRF).
+        SessionAuthentication().enforce_csrf(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, **data.validated_data)
+        if user is None or not isinstance(user, User):
+            audit_record(actor=None, action="auth.login_failed", request=request,
+                         data={"username": data.validated_data["username"]})
+            raise ApiError("Wrong username or password.", code="INVALID_CREDENTIALS", status_code=401)
+        login(request._request, user)
+        audit_record(actor=user, action="auth.login", request=request)
+        return Response(user_to_dict(user))
+
+
+class LogoutApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if request.user.is_authenticated:
+            audit_record(actor=request.user, action="auth.logout", request=request)
+        logout(request._request)
+        return Response(status=204)
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserSerializer})
+    def get(self, request: Request) -> Response:
+        assert isinstance(request.user, User)
+        return Response(user_to_dict(request.user))

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from backend.accounts.models import User
+from backend.approvals.models import Approval
+from backend.common.errors import NotFound
+
+
+def approval_list_for_user(*, user: User) -> QuerySet[Approval]:
+    """Admins see every approval; everyone else only those of queues they belong to."""
+    qs = Approval.objects.select_related("queue", "run__workflow", "claimed_by", "decided_by")
+    if user.is_admin:
+        return qs
+    return qs.filter(queue__members=user)
+
+
+def approval_get_for_user(*, approval_id: Any, user: User) -> Approval:
+    try:
+        return approval_list_for_user(user=user).get(id=int(approval_id))
+    except (Approval.DoesNotExist, ValueError, TypeError):
+        raise NotFound("Approval not found.") from None

@@ -1,0 +1,22 @@
+"""Helpers shared by the thin API views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+def paginated(view: APIView, request: Request, items: Any, serialize: Any) -> Response:
+    """Paginate a queryset or list and serialize one page with ``serialize(obj) -> dict``."""
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    assert page is not None
+    return paginator.get_paginated_response([serialize(obj) for obj in page])
+
+
+def client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR")

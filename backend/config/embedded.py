@@ -1,0 +1,56 @@
+"""Embedded mode: a real Celery worker (in-memory broker) and the reaper, inside the web process.
+
+`app.Worker().start()` installs signal handlers and only works on the main thread, so this
+uses `WorkController` directly, as `celery.contrib.testing.worker` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+logger = logging.getLogger(__name__)
+_started = threading.Event()
+
+
+def start_embedded_worker() -> None:
+    if _started.is_set():
+        return
+    _started.set()
+    from celery.worker import WorkController
+
+    from backend.config.celery import app
+
+    app.loader.import_default_modules()
+    worker = WorkController(
+        app=app, pool="solo", concurrency=1, loglevel="WARNING",
+        without_heartbeat=True, without_mingle=True, without_gossip=True,
+    )
+    threading.Thread(target=worker.start, name="baton-embedded-worker", daemon=True).start()
+    threading.Thread(target=_reaper_loop, name="baton-embedded-reaper", daemon=True).start()
+    logger.info("Embedded Celery worker started")
+
+
+def _reaper_loop(interval: float = 30.0) -> None:
+    from django.db import close_old_connections
+
+    from backend.runs.services import run_reap
+
+    # At start-up, runs left running by the previous process have no live worker: release them.
+    _release_orphans()
+    while True:
+        try:
+            run_reap()
+        except Exception:
+            logger.warning("Reaper pass failed", exc_info=True)
+        finally:
+            close_old_connections()
+        time.sleep(interval)
+
+
+def _release_orphans() -> None:
+    """One process owns every run in embedded mode, so a lease left by an earlier process is dead."""
+    from backend.runs.models import Run
+
+    Run.objects.filter(status=Run.Status.RUNNING).update(lease_until=None, status=Run.Status.QUEUED)

@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backend.accounts import api as accounts_api
+from backend.approvals import api as approvals_api
+from backend.common.views import HealthApi, api_not_found, spa_index
+from backend.connectors import api as connectors_api
+from backend.runs import api as runs_api
+from backend.workflows import api as workflows_api
+
+api_patterns = [
+    path("health/", HealthApi.as_view(), name="health"),
+    path("auth/csrf/", accounts_api.CsrfApi.as_view(), name="auth-csrf"),
+    path("auth/login/", accounts_api.LoginApi.as_view(), name="auth-login"),
+    path("auth/token/", accounts_api.LoginApi.as_view(), name="auth-token"),
+    path("auth/logout/", accounts_api.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/me/", accounts_api.MeApi.as_view(), name="auth-me"),
+    path("node-types/", workflows_api.NodeTypeListApi.as_view(), name="node-types"),
+    path("workflows/", workflows_api.WorkflowListApi.as_view(), name="workflow-list"),
+    path("workflows/<int:workflow_id>/", workflows_api.WorkflowDetailApi.as_view(), name="workflow-detail"),
+    path("workflows/<int:workflow_id>/validate/", workflows_api.WorkflowValidateApi.as_view(),
+         name="workflow-validate"),
+    path("workflows/<int:workflow_id>/publish/", workflows_api.WorkflowPublishApi.as_view(),
+         name="workflow-publish"),
+    path("workflows/<int:workflow_id>/versions/", workflows_api.WorkflowVersionListApi.as_view(),
+         name="workflow-versions"),
+    path("workflows/<int:workflow_id>/runs/", runs_api.RunStartApi.as_view(), name="workflow-run-start"),
+    path("runs/", runs_api.RunListApi.as_view(), name="run-list"),
+    path("runs/<int:run_id>/", runs_api.RunDetailApi.as_view(), name="run-detail"),
+    path("runs/<int:run_id>/cancel/", runs_api.RunCancelApi.as_view(), name="run-cancel"),
+    path("approvals/", approvals_api.ApprovalListApi.as_view(), name="approval-list"),
+    path("approvals/<int:approval_id>/", approvals_api.ApprovalDetailApi.as_view(), name="approval-detail"),
+    path("approvals/<int:approval_id>/claim/", approvals_api.ApprovalClaimApi.as_view(), name="approval-claim"),
+    path("approvals/<int:approval_id>/release/", approvals_api.ApprovalReleaseApi.as_view(),
+         name="approval-release"),
+    path("approvals/<int:approval_id>/decision/", approvals_api.ApprovalDecisionApi.as_view(),
+         name="approval-decision"),
+    path("outbox/", connectors_api.OutboxListApi.as_view(), name="outbox-list"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+    re_path(r"^(?!api/|admin/|static/|ws/).*$", spa_index, name="spa"),
+]

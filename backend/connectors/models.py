@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class OutboxMessage(models.Model):
+    """Every e-mail a workflow sends. In embedded mode this is the only transport."""
+
+    class Status(models.TextChoices):
+        SENT = "sent"
+        FAILED = "failed"
+
+    run = models.ForeignKey("runs.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    node_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    sender = models.CharField(max_length=254)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=998)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENT)
+    transport = models.CharField(max_length=16, default="outbox")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]

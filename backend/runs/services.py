@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.audit.services import audit_record
+from backend.common.engine import lease_seconds, llm_client, registry
+from backend.common.errors import ApiError, Conflict
+from backend.connectors.mail import OutboxMailer
+from backend.runs.events import run_events_append
+from backend.runs.models import Run
+from backend.runs.store import DjangoRunStore
+from backend.workflows.models import Workflow, WorkflowVersion
+from backend.workflows.selectors import workflow_published_version
+from backend.workflows.services import workflow_snapshot_draft
+from orchestrator_core import RunnerServices, SystemClock, advance_run, check_trigger_input
+from orchestrator_core.ports import Event
+
+logger = logging.getLogger(__name__)
+
+
+def _dispatch(run_id: int) -> None:
+    from backend.runs.tasks import run_advance as run_advance_task
+
+    run_advance_task.delay(run_id)
+
+
+def run_version_for_start(*, workflow: Workflow, user: User, source: str) -> WorkflowVersion:
+    if source == "draft":
+        return workflow_snapshot_draft(workflow=workflow, user=user)
+    version = workflow_published_version(workflow=workflow)
+    if version is None:
+        raise ApiError("This workflow has no published version yet.", code="WORKFLOW_NOT_PUBLISHED")
+    return version
+
+
+@transaction.atomic
+def run_start(*, version: WorkflowVersion, started_by: User | None, inputs: Any) -> Run:
+    """Store a queued run and hand it to a worker once the transaction commits.
+
+    Raises:
+        BatonError: INPUT_INVALID when ``inputs`` do not fit the trigger's fields.
+    """
+    cleaned = check_trigger_input(version.document, inputs)
+    run = Run.objects.create(
+        workflow_id=version.workflow_id, version=version, started_by=started_by, inputs=cleaned,
+        status=Run.Status.QUEUED,
+    )
+    run_events_append(run_id=run.id, events=[Event("run.status", None, {"status": "queued", "error": None})])
+    audit_record(actor=started_by, action="run.start", target=run,
+                 data={"workflow": version.workflow_id, "version": version.number})
+    transaction.on_commit(lambda: _dispatch(run.id))
+    return run
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_advance(*, run_id: int) -> str | None:
+    """Execute the run as far as it can go (called by the Celery task). Safe to call twice."""
+    services = RunnerServices(
+        store=DjangoRunStore(),
+        registry=registry(),
+        llm=llm_client(),
+        mailer=OutboxMailer(),
+        clock=SystemClock(),
+        lease_seconds=lease_seconds(),
+        owner=_worker_name(),
+    )
+    status = advance_run(str(run_id), services)
+    return str(status) if status is not None else None
+
+
+@transaction.atomic
+def run_cancel(*, run: Run, user: User) -> Run:
+    """Cancel now if no worker holds the run; otherwise ask the worker to stop at the next step."""
+    if run.status in Run.FINAL:
+        raise Conflict(f"The run already ended ({run.status}).", code="RUN_FINISHED")
+    parked = Run.objects.filter(id=run.id, status__in=[Run.Status.QUEUED, Run.Status.WAITING]).update(
+        status=Run.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
+        error={"code": "RUN_CANCELLED", "message": f"Cancelled by {user.username}."},
+    )
+    if parked:
+        from backend.approvals.services import approvals_cancel_for_run
+
+        approvals_cancel_for_run(run_id=run.id)
+        run_events_append(run_id=run.id, events=[Event("run.status", None, {
+            "status": "cancelled", "error": {"code": "RUN_CANCELLED", "message": f"Cancelled by {user.username}."},
+        })])
+    else:
+        Run.objects.filter(id=run.id).update(cancel_requested=True)
+    audit_record(actor=user, action="run.cancel", target=run)
+    run.refresh_from_db()
+    return run
+
+
+def run_resume(*, run_id: int) -> None:
+    """Put a waiting run back in the queue (after a decision) and dispatch it on commit."""
+    updated = Run.objects.filter(id=run_id, status=Run.Status.WAITING).update(status=Run.Status.QUEUED)
+    if updated:
+        transaction.on_commit(lambda: _dispatch(run_id))
+
+
+def run_reap(*, stale_queued_after: float = 60.0) -> int:
+    """Re-dispatch runs whose worker died (lease expired) or whose message was lost."""
+    now = timezone.now()
+    expired = list(Run.objects.filter(status=Run.Status.RUNNING, lease_until__lt=now).values_list("id", flat=True))
+    lost = list(
+        Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - timedelta(seconds=stale_queued_after))
+        .values_list("id", flat=True)
+    )
+    for run_id in expired + lost:
+        logger.info("Re-dispatching run %s", run_id)
+        _dispatch(run_id)
+    return len(expired) + len(lost)

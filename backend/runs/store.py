@@ -1,0 +1,148 @@
+"""`DjangoRunStore`: orchestrator_core's RunStore port on the Django ORM.
+
+Every write that belongs to a claimed run carries the fence and happens in one transaction
+with its events; a stale worker's write raises `LeaseLost` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from backend.runs.events import run_events_append
+from backend.runs.models import Effect, Run, StepRun
+from orchestrator_core.errors import LeaseLost
+from orchestrator_core.ports import (
+    JSON,
+    EffectRecord,
+    EffectStatus,
+    Event,
+    RunSnapshot,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
+
+
+def step_record_from_row(row: StepRun) -> StepRecord:
+    return StepRecord(
+        node_id=row.node_id,
+        status=StepStatus(row.status),
+        attempts=row.attempts,
+        inputs=row.inputs,
+        output=row.output,
+        ports=tuple(row.ports or ()),
+        error=row.error,
+        request=row.request,
+        resume=row.resume,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        meta=row.meta or {},
+    )
+
+
+class DjangoRunStore:
+    def claim(self, run_id: str, *, owner: str, lease_seconds: float) -> RunSnapshot | None:
+        now = timezone.now()
+        with transaction.atomic():
+            claimed = (
+                Run.objects.filter(id=int(run_id))
+                .filter(Q(status=Run.Status.QUEUED) | Q(status=Run.Status.RUNNING, lease_until__lt=now))
+                .update(
+                    status=Run.Status.RUNNING,
+                    lease_owner=owner[:128],
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    fence=F("fence") + 1,
+                    started_at=Coalesce(F("started_at"), now),
+                )
+            )
+            if claimed != 1:
+                return None
+            run = Run.objects.select_related("version").get(id=int(run_id))
+            steps = {row.node_id: step_record_from_row(row) for row in run.steps.all()}
+        return RunSnapshot(
+            run_id=str(run.id),
+            document=run.version.document,
+            trigger=run.inputs,
+            status=RunStatus(run.status),
+            fence=run.fence,
+            steps=steps,
+            cancel_requested=run.cancel_requested,
+        )
+
+    def save_step(self, run_id: str, *, fence: int, step: StepRecord, events: Sequence[Event] = ()) -> None:
+        with transaction.atomic():
+            run_events_append(run_id=int(run_id), events=events, fence=fence)
+            StepRun.objects.update_or_create(
+                run_id=int(run_id),
+                node_id=step.node_id,
+                defaults={
+                    "status": str(step.status),
+                    "attempts": step.attempts,
+                    "inputs": step.inputs,
+                    "output": step.output,
+                    "ports": list(step.ports),
+                    "error": dict(step.error) if step.error is not None else None,
+                    "request": step.request,
+                    "resume": step.resume,
+                    "started_at": step.started_at,
+                    "ended_at": step.ended_at,
+                    "meta": dict(step.meta),
+                },
+            )
+            if step.status == StepStatus.WAITING and step.request is not None and step.resume is None:
+                from backend.approvals.services import approval_open  # approvals builds on runs
+
+                approval_open(run_id=int(run_id), node_id=step.node_id, request=step.request)
+
+    def finish(
+        self,
+        run_id: str,
+        *,
+        fence: int,
+        status: RunStatus,
+        error: Mapping[str, Any] | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        with transaction.atomic():
+            run_events_append(run_id=int(run_id), events=events, fence=fence)
+            metas = StepRun.objects.filter(run_id=int(run_id)).values_list("meta", flat=True)
+            total = sum(float((meta or {}).get("cost_usd") or 0.0) for meta in metas)
+            Run.objects.filter(id=int(run_id)).update(
+                status=str(status),
+                error=dict(error) if error is not None else None,
+                lease_owner="",
+                lease_until=None,
+                finished_at=timezone.now() if status.is_final else None,
+                cost_usd=total,
+            )
+
+    def renew_lease(self, run_id: str, *, fence: int, lease_seconds: float) -> bool:
+        until = timezone.now() + timedelta(seconds=lease_seconds)
+        return Run.objects.filter(id=int(run_id), fence=fence).update(lease_until=until) == 1
+
+    def cancel_requested(self, run_id: str) -> bool:
+        return bool(Run.objects.filter(id=int(run_id)).values_list("cancel_requested", flat=True).first())
+
+    def effect_begin(self, key: str, *, run_id: str, node_id: str) -> EffectRecord:
+        try:
+            with transaction.atomic():
+                Effect.objects.create(key=key, run_id=int(run_id), node_id=node_id)
+            return EffectRecord(key=key, status=EffectStatus.STARTED, created=True)
+        except IntegrityError:
+            effect = Effect.objects.get(key=key)
+            return EffectRecord(key=key, status=EffectStatus(effect.status), result=effect.result, created=False)
+
+    def effect_complete(self, key: str, *, result: JSON) -> None:
+        Effect.objects.filter(key=key).update(
+            status=Effect.Status.DONE, result=result, completed_at=timezone.now()
+        )
+
+
+__all__ = ["DjangoRunStore", "LeaseLost", "step_record_from_row"]

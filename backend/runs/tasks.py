@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_advance(self: Task, run_id: int) -> None:
+    from backend.runs import services  # imported here to avoid import cycles at worker start
+
+    services.run_advance(run_id=run_id)
+
+
+@shared_task(ignore_result=True)
+def run_reap() -> None:
+    from backend.runs import services
+
+    services.run_reap()

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+def empty_document() -> dict[str, object]:
+    return {"schema_version": 1, "nodes": [], "edges": []}
+
+
+class Workflow(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="workflows")
+    draft = models.JSONField(default=empty_document)
+    revision = models.PositiveIntegerField(default=1)
+    """Bumped on every save; a save from an older revision gets 409 STALE_REVISION."""
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowVersion(models.Model):
+    """An immutable copy of a workflow document. Runs always point at one."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    document_hash = models.CharField(max_length=64)
+    published = models.BooleanField(default=False)
+    """False for snapshots taken to test-run a draft from the editor."""
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="uniq_workflow_version_number")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.number}"
+
+
+class WorkflowShare(models.Model):
+    class Permission(models.TextChoices):
+        VIEW = "view", "View"
+        RUN = "run", "Run"
+        EDIT = "edit", "Edit"
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflow_shares")
+    permission = models.CharField(max_length=8, choices=Permission.choices, default=Permission.VIEW)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workflow", "user"], name="uniq_workflow_share")]

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.audit.services import audit_record
+from backend.common.engine import registry
+from backend.common.errors import ApiError, Conflict
+from backend.workflows.models import Workflow, WorkflowVersion, empty_document
+from orchestrator_core import parse_workflow, validate_workflow
+from orchestrator_core.validation import Issue
+
+MAX_DOCUMENT_BYTES = 1_000_000
+
+
+def document_hash(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def document_normalize(document: Any) -> dict[str, Any]:
+    """Check the document's shape and return its canonical form.
+
+    Raises:
+        WorkflowInvalid: malformed (the graph may still have validation issues: drafts may).
+        ApiError: larger than MAX_DOCUMENT_BYTES.
+    """
+    if len(json.dumps(document, default=str)) > MAX_DOCUMENT_BYTES:
+        raise ApiError("The workflow document is larger than 1 MB.", code="PAYLOAD_TOO_LARGE", status_code=413)
+    return parse_workflow(document).to_document()
+
+
+def document_issues(document: Any) -> list[Issue]:
+    return validate_workflow(document, registry())
+
+
+@transaction.atomic
+def workflow_create(*, user: User, name: str, description: str = "", document: Any = None) -> Workflow:
+    doc = document_normalize(document) if document is not None else empty_document()
+    workflow = Workflow.objects.create(
+        name=name, description=description, owner=user, draft=doc, updated_by=user
+    )
+    audit_record(actor=user, action="workflow.create", target=workflow, data={"name": name})
+    return workflow
+
+
+@transaction.atomic
+def workflow_update(
+    *,
+    workflow: Workflow,
+    user: User,
+    revision: int | None,
+    name: str | None = None,
+    description: str | None = None,
+    document: Any = None,
+) -> Workflow:
+    """Save the draft. ``revision`` must be the one the editor loaded (optimistic locking).
+
+    Raises:
+        Conflict: STALE_REVISION when someone saved in between.
+    """
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name
+    if description is not None:
+        changes["description"] = description
+    if document is not None:
+        changes["draft"] = document_normalize(document)
+    if not changes:
+        return workflow
+    if revision is None:
+        raise ApiError("'revision' is required: send the revision you loaded.", code="BAD_REQUEST")
+    updated = Workflow.objects.filter(id=workflow.id, revision=revision).update(
+        revision=F("revision") + 1, updated_by=user, updated_at=timezone.now(), **changes
+    )
+    if updated != 1:
+        current = Workflow.objects.select_related("updated_by").get(id=workflow.id)
+        raise Conflict(
+            "This workflow was changed since you loaded it.",
+            code="STALE_REVISION",
+            details={
+                "current_revision": current.revision,
+                "updated_by": current.updated_by.username if current.updated_by else None,
+                "updated_at": current.updated_at.isoformat(),
+            },
+        )
+    workflow.refresh_from_db()
+    audit_record(actor=user, action="workflow.update", target=workflow,
+                 data={"fields": sorted(k if k != "draft" else "document" for k in changes)})
+    return workflow
+
+
+def _next_version_number(workflow: Workflow) -> int:
+    last = workflow.versions.order_by("-number").values_list("number", flat=True).first()
+    return (last or 0) + 1
+
+
+def _check_valid(document: Any) -> None:
+    issues = document_issues(document)
+    if issues:
+        raise ApiError(
+            f"The workflow has {len(issues)} problem(s); fix them first.",
+            code="WORKFLOW_INVALID",
+            details=[i.as_dict() for i in issues],
+        )
+
+
+@transaction.atomic
+def workflow_publish(*, workflow: Workflow, user: User, note: str = "") -> WorkflowVersion:
+    """Freeze the draft as a new published, immutable version.
+
+    Raises:
+        ApiError: WORKFLOW_INVALID with the issues when the draft does not validate.
+    """
+    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    _check_valid(workflow.draft)
+    version = WorkflowVersion.objects.create(
+        workflow=workflow,
+        number=_next_version_number(workflow),
+        document=workflow.draft,
+        document_hash=document_hash(workflow.draft),
+        published=True,
+        note=note,
+        created_by=user,
+    )
+    audit_record(actor=user, action="workflow.publish", target=workflow, data={"version": version.number})
+    return version
+
+
+@transaction.atomic
+def workflow_snapshot_draft(*, workflow: Workflow, user: User) -> WorkflowVersion:
+    """An immutable copy of the draft for a test run; reuses an identical earlier copy."""
+    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    _check_valid(workflow.draft)
+    digest = document_hash(workflow.draft)
+    existing = workflow.versions.filter(document_hash=digest).order_by("-number").first()
+    if existing is not None:
+        return existing
+    return WorkflowVersion.objects.create(
+        workflow=workflow,
+        number=_next_version_number(workflow),
+        document=workflow.draft,
+        document_hash=digest,
+        published=False,
+        note="Test run of the draft",
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow, user: User) -> None:
+    audit_record(actor=user, action="workflow.delete", target=workflow, data={"name": workflow.name})
+    workflow.delete()

@@ -1,0 +1,47 @@
+import { BrowserRouter, Route, Routes } from "react-router-dom";
+import { InboxPage } from "./approvals/InboxPage";
+import { ReviewPage } from "./approvals/ReviewPage";
+import { AuthProvider, RequireAuth } from "./auth/AuthContext";
+import { Layout } from "./components/Layout";
+import { Empty } from "./components/States";
+import { EditorPage } from "./editor/EditorPage";
+import { OutboxPage } from "./outbox/OutboxPage";
+import { LoginPage } from "./pages/LoginPage";
+import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { RunPage } from "./runs/RunPage";
+import { RunsPage } from "./runs/RunsPage";
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <AuthProvider>
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route
+            element={
+              <RequireAuth>
+                <Layout />
+              </RequireAuth>
+            }
+          >
+            <Route index element={<WorkflowsPage />} />
+            <Route path="workflows/:id" element={<EditorPage />} />
+            <Route path="runs" element={<RunsPage />} />
+            <Route path="runs/:id" element={<RunPage />} />
+            <Route path="inbox" element={<InboxPage />} />
+            <Route path="inbox/:id" element={<ReviewPage />} />
+            <Route path="outbox" element={<OutboxPage />} />
+            <Route
+              path="*"
+              element={
+                <main className="page">
+                  <Empty>Page not found.</Empty>
+                </main>
+              }
+            />
+          </Route>
+        </Routes>
+      </AuthProvider>
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,201 @@
+// The one small HTTP client for /api (see docs/api.md).
+import type {
+  ApprovalDetail,
+  ApprovalSummary,
+  NodeType,
+  OutboxMessage,
+  Paginated,
+  PublishedVersion,
+  RunDetail,
+  RunSummary,
+  User,
+  ValidateResult,
+  WorkflowDetail,
+  WorkflowDocument,
+  WorkflowSummary,
+} from "./types";
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details ?? null;
+  }
+}
+
+/** Builds an ApiError from a response status and its (possibly non-JSON) body text. */
+export function parseError(status: number, bodyText: string, statusText = ""): ApiError {
+  try {
+    const body: unknown = JSON.parse(bodyText);
+    if (body && typeof body === "object" && "error" in body) {
+      const err = (body as { error: unknown }).error;
+      if (err && typeof err === "object") {
+        const e = err as { code?: unknown; message?: unknown; details?: unknown };
+        return new ApiError(
+          status,
+          typeof e.code === "string" ? e.code : `HTTP_${status}`,
+          typeof e.message === "string" ? e.message : statusText || `Request failed (${status})`,
+          e.details,
+        );
+      }
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(status, `HTTP_${status}`, statusText || `Request failed (${status})`);
+}
+
+const BASE = "/api";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+let unauthorizedHandler: (() => void) | null = null;
+
+/** Called on any 401 except from login and the initial /auth/me/ probe. */
+export function setUnauthorizedHandler(fn: (() => void) | null): void {
+  unauthorizedHandler = fn;
+}
+
+function readCookie(name: string): string | null {
+  if (typeof document === "undefined") return null;
+  for (const part of document.cookie.split(";")) {
+    const [k, ...rest] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+let csrfPromise: Promise<string | null> | null = null;
+
+function ensureCsrf(): Promise<string | null> {
+  if (!csrfPromise) {
+    csrfPromise = fetch(`${BASE}/auth/csrf/`, { credentials: "same-origin" })
+      .then(async (r) => {
+        if (!r.ok) return null;
+        const body = (await r.json()) as { csrf_token?: string };
+        return body.csrf_token ?? null;
+      })
+      .catch(() => {
+        csrfPromise = null;
+        return null;
+      });
+  }
+  return csrfPromise;
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Record<string, string | number | undefined | null>;
+  /** Do not redirect to /login on 401 (login form and the session probe). */
+  skipAuthRedirect?: boolean;
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}, retried = false): Promise<T> {
+  const method = (opts.method ?? "GET").toUpperCase();
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+  if (UNSAFE.has(method)) {
+    const fallback = await ensureCsrf();
+    // Read the cookie at request time: Django rotates the token on login.
+    const token = readCookie("csrftoken") ?? fallback;
+    if (token) headers["X-CSRFToken"] = token;
+  }
+  let url = `${BASE}${path}`;
+  if (opts.query) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query)) {
+      if (v !== undefined && v !== null && v !== "") qs.set(k, String(v));
+    }
+    const s = qs.toString();
+    if (s) url += `?${s}`;
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    });
+  } catch (e) {
+    throw new ApiError(0, "NETWORK_ERROR", e instanceof Error ? e.message : "Network error");
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  if (!res.ok) {
+    const err = parseError(res.status, text, res.statusText);
+    if (err.status === 403 && !retried && UNSAFE.has(method) && /csrf/i.test(err.message)) {
+      csrfPromise = null;
+      return request<T>(path, opts, true);
+    }
+    if (err.status === 401 && !opts.skipAuthRedirect && unauthorizedHandler) unauthorizedHandler();
+    throw err;
+  }
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, "PARSE_ERROR", "The server sent a response that is not JSON");
+  }
+}
+
+type Page = { page?: number };
+
+export const api = {
+  csrf: () => ensureCsrf(),
+  me: () => request<User>("/auth/me/", { skipAuthRedirect: true }),
+  login: (username: string, password: string) =>
+    request<User>("/auth/login/", { method: "POST", body: { username, password }, skipAuthRedirect: true }),
+  logout: () => request<void>("/auth/logout/", { method: "POST", skipAuthRedirect: true }),
+
+  nodeTypes: () => request<{ results: NodeType[] }>("/node-types/"),
+
+  workflows: (q: Page = {}) => request<Paginated<WorkflowSummary>>("/workflows/", { query: q }),
+  workflow: (id: number | string) => request<WorkflowDetail>(`/workflows/${id}/`),
+  createWorkflow: (body: { name: string; description?: string; document?: WorkflowDocument }) =>
+    request<WorkflowDetail>("/workflows/", { method: "POST", body }),
+  updateWorkflow: (
+    id: number | string,
+    body: { name?: string; description?: string; document?: WorkflowDocument; revision: number },
+  ) => request<WorkflowDetail>(`/workflows/${id}/`, { method: "PATCH", body }),
+  deleteWorkflow: (id: number | string) => request<void>(`/workflows/${id}/`, { method: "DELETE" }),
+  validateWorkflow: (id: number | string, document?: WorkflowDocument) =>
+    request<ValidateResult>(`/workflows/${id}/validate/`, {
+      method: "POST",
+      body: document ? { document } : {},
+    }),
+  publishWorkflow: (id: number | string, note?: string) =>
+    request<PublishedVersion>(`/workflows/${id}/publish/`, { method: "POST", body: note ? { note } : {} }),
+  startRun: (id: number | string, inputs: Record<string, unknown>, source: "published" | "draft") =>
+    request<RunSummary>(`/workflows/${id}/runs/`, { method: "POST", body: { inputs, source } }),
+
+  runs: (q: Page & { workflow?: number | string; status?: string } = {}) =>
+    request<Paginated<RunSummary>>("/runs/", { query: q }),
+  run: (id: number | string) => request<RunDetail>(`/runs/${id}/`),
+  cancelRun: (id: number | string) => request<RunDetail>(`/runs/${id}/cancel/`, { method: "POST" }),
+
+  approvals: (q: Page & { status?: string; queue?: string } = {}) =>
+    request<Paginated<ApprovalSummary>>("/approvals/", { query: q }),
+  approval: (id: number | string) => request<ApprovalDetail>(`/approvals/${id}/`),
+  claimApproval: (id: number | string) =>
+    request<ApprovalDetail>(`/approvals/${id}/claim/`, { method: "POST" }),
+  releaseApproval: (id: number | string) =>
+    request<ApprovalDetail>(`/approvals/${id}/release/`, { method: "POST" }),
+  decideApproval: (
+    id: number | string,
+    body: {
+      decision: "approve" | "reject";
+      edited: Record<string, string>;
+      comment: string;
+      payload_hash: string;
+    },
+  ) => request<ApprovalDetail>(`/approvals/${id}/decision/`, { method: "POST", body }),
+
+  outbox: (q: Page = {}) => request<Paginated<OutboxMessage>>("/outbox/", { query: q }),
+};

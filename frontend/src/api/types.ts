@@ -1,0 +1,272 @@
+// Types mirroring docs/api.md (the HTTP contract of the Django backend).
+
+export type Role = "admin" | "builder" | "reviewer" | "viewer";
+
+export interface User {
+  id: number;
+  username: string;
+  display_name: string;
+  role: Role;
+  is_admin: boolean;
+  queues: string[];
+}
+
+export interface Paginated<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** A validation problem (in `issues` and in error `details`). */
+export interface Issue {
+  code: string;
+  message: string;
+  node_id?: string | null;
+  edge_id?: string | null;
+}
+
+export interface Health {
+  status: string;
+  mode: "embedded" | "production";
+  version: string;
+}
+
+export interface Port {
+  name: string;
+  label: string;
+}
+
+/** A JSON Schema (pydantic flavour); kept loose on purpose. */
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  additionalProperties?: boolean | JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  definitions?: Record<string, JsonSchema>;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  format?: string;
+  ui?: { widget?: UiWidget; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export type UiWidget =
+  | "textarea"
+  | "expression"
+  | "model-picker"
+  | "fields"
+  | "string-list"
+  | "key-value"
+  | (string & {});
+
+export interface NodeType {
+  key: string;
+  version: number;
+  title: string;
+  category: string;
+  icon: string;
+  description: string;
+  is_trigger: boolean;
+  side_effect: boolean;
+  inputs: Port[];
+  outputs: Port[];
+  config_schema: JsonSchema;
+}
+
+export interface DocNode {
+  id: string;
+  type: string;
+  type_version: number;
+  config: Record<string, unknown>;
+  position: { x: number; y: number };
+  label?: string;
+}
+
+export interface DocEdge {
+  id: string;
+  source: string;
+  source_port: string;
+  target: string;
+  target_port: string;
+}
+
+export interface WorkflowDocument {
+  schema_version: 1;
+  nodes: DocNode[];
+  edges: DocEdge[];
+}
+
+export type TriggerFieldType = "string" | "text" | "number" | "boolean";
+
+export interface TriggerField {
+  name: string;
+  label: string;
+  type: TriggerFieldType | (string & {});
+  required: boolean;
+}
+
+export interface WorkflowSummary {
+  id: number;
+  name: string;
+  description: string;
+  revision: number;
+  published_version: number | null;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export interface WorkflowDetail extends WorkflowSummary {
+  document: WorkflowDocument;
+  can_edit: boolean;
+  can_run: boolean;
+  trigger_fields: TriggerField[];
+  issues?: Issue[];
+}
+
+export interface StaleRevisionDetails {
+  current_revision: number;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface ValidateResult {
+  valid: boolean;
+  issues: Issue[];
+}
+
+export interface PublishedVersion {
+  number: number;
+  note: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface WorkflowVersion extends PublishedVersion {
+  published: boolean;
+}
+
+export type RunStatus = "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
+
+export type StepStatus =
+  | "queued"
+  | "running"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "retrying"
+  | "outcome_unknown";
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
+
+export interface Step {
+  node_id: string;
+  status: StepStatus;
+  attempts: number;
+  inputs: unknown;
+  output: unknown;
+  error: unknown;
+  started_at: string | null;
+  ended_at: string | null;
+  duration_ms: number | null;
+  model: string | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  cost_usd: number | null;
+  reason?: string | null;
+}
+
+export interface RunSummary {
+  id: number;
+  workflow: { id: number; name: string };
+  version: number | null;
+  status: RunStatus;
+  inputs: Record<string, unknown>;
+  error: unknown;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  started_by: string | null;
+  duration_ms: number | null;
+  cost_usd: number | null;
+  last_seq: number;
+}
+
+export interface RunDetail extends RunSummary {
+  document: WorkflowDocument;
+  steps: Step[];
+}
+
+export interface StepStatusEvent {
+  seq: number;
+  type: "step.status";
+  node_id: string;
+  ts: string;
+  data: Partial<Step>;
+}
+
+export interface RunStatusEvent {
+  seq: number;
+  type: "run.status";
+  node_id: null;
+  ts: string;
+  data: { status: RunStatus; error: unknown };
+}
+
+export type RunEvent = StepStatusEvent | RunStatusEvent;
+
+export type ApprovalStatus = "pending" | "decided" | (string & {});
+
+export interface ApprovalSummary {
+  id: number;
+  run_id: number;
+  workflow: { id: number; name: string };
+  node_id: string;
+  queue: string;
+  title: string;
+  status: ApprovalStatus;
+  claimed_by: string | null;
+  created_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  decision?: "approve" | "reject" | null;
+}
+
+export interface ApprovalDetail extends ApprovalSummary {
+  instructions: string;
+  context: Record<string, unknown>;
+  fields: Record<string, string>;
+  payload_hash: string;
+  decision: "approve" | "reject" | null;
+  comment: string;
+  edited: Record<string, string> | null;
+}
+
+export interface OutboxMessage {
+  id: number;
+  run_id: number;
+  to: string;
+  subject: string;
+  body: string;
+  status: string;
+  transport: "outbox" | "smtp" | (string & {});
+  created_at: string;
+}

@@ -1,0 +1,65 @@
+import { useEffect, useState } from "react";
+import { NavLink, Outlet } from "react-router-dom";
+import { api } from "../api/client";
+import { useAuth } from "../auth/AuthContext";
+
+function usePendingCount(): number | null {
+  const [count, setCount] = useState<number | null>(null);
+  useEffect(() => {
+    let alive = true;
+    const load = () =>
+      api
+        .approvals({ status: "pending" })
+        .then((p) => alive && setCount(p.count))
+        .catch(() => alive && setCount(null));
+    void load();
+    const t = window.setInterval(load, 15000);
+    return () => {
+      alive = false;
+      window.clearInterval(t);
+    };
+  }, []);
+  return count;
+}
+
+export function Layout() {
+  const { user, logout } = useAuth();
+  const pending = usePendingCount();
+  return (
+    <div className="app">
+      <header className="topbar">
+        <NavLink to="/" className="brand">
+          Baton
+        </NavLink>
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            Workflows
+          </NavLink>
+          <NavLink to="/runs">Runs</NavLink>
+          <NavLink to="/inbox">
+            Review inbox
+            {pending ? (
+              <span className="count-badge" data-testid="inbox-count" aria-label={`${pending} pending`}>
+                {pending}
+              </span>
+            ) : null}
+          </NavLink>
+          <NavLink to="/outbox">Outbox</NavLink>
+        </nav>
+        <div className="user">
+          {user && (
+            <span data-testid="current-user">
+              {user.display_name || user.username} <span className="role">{user.role}</span>
+            </span>
+          )}
+          <button type="button" className="btn small" onClick={() => void logout()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div className="app-body">
+        <Outlet />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+import type { Issue } from "../api/types";
+import { SchemaForm } from "./config-form/SchemaForm";
+import type { BatonNode } from "./serialize";
+
+export function IssueList({ issues, onSelect }: { issues: Issue[] | null; onSelect?: (nodeId: string) => void }) {
+  if (issues === null) return <p className="muted">Not validated yet — click “Validate”.</p>;
+  if (issues.length === 0)
+    return (
+      <p className="check-ok" data-testid="validation-ok">
+        ✓ No problems found
+      </p>
+    );
+  return (
+    <ul className="issues" data-testid="issues">
+      {issues.map((i, k) => (
+        <li key={k}>
+          <span className="issue-mark" aria-hidden="true">
+            ✗
+          </span>{" "}
+          <code>{i.code}</code> {i.message}
+          {i.node_id && onSelect && (
+            <>
+              {" "}
+              <button type="button" className="link-btn" onClick={() => onSelect(i.node_id!)}>
+                Show node {i.node_id}
+              </button>
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+interface NodePanelProps {
+  node: BatonNode;
+  readOnly: boolean;
+  onLabel: (label: string) => void;
+  onConfig: (config: Record<string, unknown>) => void;
+  onDelete: () => void;
+}
+
+export function NodePanel({ node, readOnly, onLabel, onConfig, onDelete }: NodePanelProps) {
+  const t = node.data.nodeType;
+  return (
+    <aside className="side-panel" aria-label="Node settings">
+      <h2>{node.data.label || t?.title || node.id}</h2>
+      {t?.description && <p className="muted">{t.description}</p>}
+      <div className="field">
+        <label htmlFor="node-id">Node id</label>
+        <input id="node-id" value={node.id} readOnly />
+      </div>
+      <div className="field">
+        <label htmlFor="node-label">Label</label>
+        <input
+          id="node-label"
+          aria-label="Node label"
+          placeholder={t?.title ?? ""}
+          value={node.data.label ?? ""}
+          disabled={readOnly}
+          onChange={(e) => onLabel(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <span className="field-static">
+          Type <code>{node.data.typeKey}</code> v{node.data.typeVersion}
+        </span>
+      </div>
+      {t ? (
+        <SchemaForm schema={t.config_schema} value={node.data.config} onChange={onConfig} disabled={readOnly} />
+      ) : (
+        <p className="state state-error">Unknown node type “{node.data.typeKey}”: its settings cannot be edited.</p>
+      )}
+      {!readOnly && (
+        <button type="button" className="btn danger" onClick={onDelete}>
+          Delete node
+        </button>
+      )}
+    </aside>
+  );
+}
+
+interface WorkflowPanelProps {
+  name: string;
+  description: string;
+  readOnly: boolean;
+  issues: Issue[] | null;
+  onName: (v: string) => void;
+  onDescription: (v: string) => void;
+  onSelect: (nodeId: string) => void;
+}
+
+export function WorkflowPanel({ name, description, readOnly, issues, onName, onDescription, onSelect }: WorkflowPanelProps) {
+  return (
+    <aside className="side-panel" aria-label="Workflow settings">
+      <h2>Workflow</h2>
+      <div className="field">
+        <label htmlFor="wf-name">Workflow name</label>
+        <input id="wf-name" value={name} disabled={readOnly} onChange={(e) => onName(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="wf-description">Description</label>
+        <textarea
+          id="wf-description"
+          rows={3}
+          value={description}
+          disabled={readOnly}
+          onChange={(e) => onDescription(e.target.value)}
+        />
+      </div>
+      <h3>Checklist</h3>
+      <IssueList issues={issues} onSelect={onSelect} />
+      <p className="muted hint">Select a node to edit its settings.</p>
+    </aside>
+  );
+}

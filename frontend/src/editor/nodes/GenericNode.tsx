@@ -1,0 +1,88 @@
+// The one node component: every node type renders through it (ports come from the type).
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
+import type { Port } from "../../api/types";
+import { displayName, inputsOf, outputsOf, type BatonNode } from "../serialize";
+
+const CATEGORY_COLORS: Record<string, string> = {
+  trigger: "#0f766e",
+  triggers: "#0f766e",
+  ai: "#7c3aed",
+  logic: "#b45309",
+  flow: "#b45309",
+  data: "#0369a1",
+  human: "#be185d",
+  integrations: "#15803d",
+  actions: "#15803d",
+  output: "#15803d",
+};
+const FALLBACK = ["#475569", "#0e7490", "#9333ea", "#c2410c", "#4d7c0f", "#be123c"];
+
+export function categoryColor(category: string | undefined): string {
+  if (!category) return "#64748b";
+  const known = CATEGORY_COLORS[category.toLowerCase()];
+  if (known) return known;
+  let h = 0;
+  for (const ch of category) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return FALLBACK[h % FALLBACK.length];
+}
+
+function Ports({ ports, side, name }: { ports: Port[]; side: "in" | "out"; name: string }) {
+  const showLabels = ports.length > 1;
+  return (
+    <>
+      {ports.map((p, i) => {
+        const top = `${((i + 1) * 100) / (ports.length + 1)}%`;
+        return (
+          <Handle
+            key={p.name}
+            id={p.name}
+            type={side === "in" ? "target" : "source"}
+            position={side === "in" ? Position.Left : Position.Right}
+            style={{ top }}
+            aria-label={`${name} ${p.name} port`}
+            title={p.label || p.name}
+            className={`port port-${side}`}
+          >
+            {showLabels && (
+              <span className={`port-label port-label-${side}`} aria-hidden="true">
+                {p.label || p.name}
+              </span>
+            )}
+          </Handle>
+        );
+      })}
+    </>
+  );
+}
+
+function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
+  const name = displayName(data, id);
+  const inputs = inputsOf(data);
+  const outputs = outputsOf(data);
+  const color = categoryColor(data.nodeType?.category);
+  const rows = Math.max(inputs.length, outputs.length, 1);
+  const cls = ["baton-node", selected ? "selected" : "", data.hasIssue ? "has-issue" : "", data.status ? `run-${data.status}` : ""]
+    .filter(Boolean)
+    .join(" ");
+  return (
+    <div className={cls} style={{ borderTopColor: color, minHeight: 44 + rows * 14 }}>
+      <Ports ports={inputs} side="in" name={name} />
+      <div className="baton-node-body">
+        <div className="baton-node-title" style={{ color }}>
+          {name}
+        </div>
+        <div className="baton-node-type">{data.typeKey}</div>
+        {!data.nodeType && <div className="baton-node-warn">unknown node type</div>}
+        {data.status && (
+          <span className={`badge status-${data.status}`} data-testid={`node-status-${id}`}>
+            {data.status}
+          </span>
+        )}
+      </div>
+      <Ports ports={outputs} side="out" name={name} />
+    </div>
+  );
+}
+
+export const GenericNode = memo(GenericNodeImpl);

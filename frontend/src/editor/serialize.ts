@@ -1,0 +1,119 @@
+// Converts between the saved workflow document (docs/api.md) and xyflow's nodes/edges.
+import type { Edge, Node } from "@xyflow/react";
+import type { DocEdge, DocNode, NodeType, Port, StepStatus, WorkflowDocument } from "../api/types";
+
+export interface BatonNodeData extends Record<string, unknown> {
+  typeKey: string;
+  typeVersion: number;
+  label?: string;
+  config: Record<string, unknown>;
+  /** The node type from the registry, when known (ports, title, category). */
+  nodeType?: NodeType;
+  /** Ports used when the node type is unknown (derived from the edges). */
+  fallbackInputs?: Port[];
+  fallbackOutputs?: Port[];
+  /** Unknown keys of the document node, kept so saving does not drop them. */
+  extra?: Record<string, unknown>;
+  status?: StepStatus;
+  hasIssue?: boolean;
+  readOnly?: boolean;
+}
+
+export type BatonNode = Node<BatonNodeData, "generic">;
+export type BatonEdge = Edge;
+
+export type NodeTypeIndex = Record<string, NodeType>;
+
+export function indexNodeTypes(types: NodeType[] | NodeTypeIndex): NodeTypeIndex {
+  if (!Array.isArray(types)) return types;
+  const out: NodeTypeIndex = {};
+  for (const t of types) out[t.key] = t;
+  return out;
+}
+
+const KNOWN_NODE_KEYS = new Set(["id", "type", "type_version", "config", "position", "label"]);
+
+export function displayName(data: BatonNodeData, id: string): string {
+  return data.label || data.nodeType?.title || id;
+}
+
+function uniquePorts(names: string[]): Port[] {
+  return [...new Set(names)].map((name) => ({ name, label: name }));
+}
+
+export function toFlow(
+  document: WorkflowDocument,
+  nodeTypes: NodeType[] | NodeTypeIndex,
+): { nodes: BatonNode[]; edges: BatonEdge[] } {
+  const index = indexNodeTypes(nodeTypes);
+  const nodes: BatonNode[] = document.nodes.map((n: DocNode) => {
+    const extra: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(n)) if (!KNOWN_NODE_KEYS.has(k)) extra[k] = v;
+    const nodeType = index[n.type];
+    const data: BatonNodeData = {
+      typeKey: n.type,
+      typeVersion: n.type_version,
+      config: structuredClone(n.config ?? {}),
+    };
+    if (n.label !== undefined) data.label = n.label;
+    if (nodeType) data.nodeType = nodeType;
+    else {
+      data.fallbackInputs = uniquePorts(
+        document.edges.filter((e) => e.target === n.id).map((e) => e.target_port),
+      );
+      data.fallbackOutputs = uniquePorts(
+        document.edges.filter((e) => e.source === n.id).map((e) => e.source_port),
+      );
+    }
+    if (Object.keys(extra).length) data.extra = extra;
+    return {
+      id: n.id,
+      type: "generic",
+      position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 },
+      data,
+      ariaLabel: displayName(data, n.id),
+    };
+  });
+  const edges: BatonEdge[] = document.edges.map((e: DocEdge) => ({
+    id: e.id,
+    source: e.source,
+    sourceHandle: e.source_port,
+    target: e.target,
+    targetHandle: e.target_port,
+  }));
+  return { nodes, edges };
+}
+
+export function toDocument(nodes: BatonNode[], edges: BatonEdge[]): WorkflowDocument {
+  return {
+    schema_version: 1,
+    nodes: nodes.map((n) => {
+      const d = n.data;
+      const out: DocNode = {
+        ...(d.extra ?? {}),
+        id: n.id,
+        type: d.typeKey,
+        type_version: d.typeVersion,
+        config: structuredClone(d.config),
+        position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+      };
+      if (d.label !== undefined && d.label !== "") out.label = d.label;
+      return out;
+    }),
+    edges: edges.map((e) => ({
+      id: e.id,
+      source: e.source,
+      source_port: e.sourceHandle ?? "out",
+      target: e.target,
+      target_port: e.targetHandle ?? "in",
+    })),
+  };
+}
+
+export function inputsOf(data: BatonNodeData): Port[] {
+  return data.nodeType?.inputs ?? data.fallbackInputs ?? [];
+}
+
+export function outputsOf(data: BatonNodeData): Port[] {
+  return data.nodeType?.outputs ?? data.fallbackOutputs ?? [];
+}

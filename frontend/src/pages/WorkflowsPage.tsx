@@ -1,0 +1,122 @@
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import { api } from "../api/client";
+import type { WorkflowDocument } from "../api/types";
+import { fmtTime } from "../components/format";
+import { Pager } from "../components/Pager";
+import { Empty, ErrorBox, Loading, errorParts } from "../components/States";
+import { useApi } from "../components/useApi";
+
+export function starterDocument(): WorkflowDocument {
+  return {
+    schema_version: 1,
+    nodes: [
+      { id: "trigger", type: "trigger.manual", type_version: 1, config: {}, position: { x: 0, y: 0 }, label: "Start" },
+    ],
+    edges: [],
+  };
+}
+
+function NewWorkflowForm({ onCancel }: { onCancel: () => void }) {
+  const navigate = useNavigate();
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!name.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const wf = await api.createWorkflow({ name: name.trim(), document: starterDocument() });
+      navigate(`/workflows/${wf.id}`);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="inline-form card" onSubmit={submit} aria-label="New workflow">
+      <div className="field">
+        <label htmlFor="new-workflow-name">Workflow name</label>
+        <input
+          id="new-workflow-name"
+          autoFocus
+          required
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          onKeyDown={(e) => e.key === "Escape" && onCancel()}
+        />
+      </div>
+      <button type="submit" className="btn primary" disabled={busy || !name.trim()}>
+        Create
+      </button>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      {error ? <span className="error-inline" role="alert">{`${errorParts(error).code}: ${errorParts(error).message}`}</span> : null}
+    </form>
+  );
+}
+
+export function WorkflowsPage() {
+  const [params, setParams] = useSearchParams();
+  const page = Number(params.get("page") ?? "1") || 1;
+  const { data, error, loading, reload } = useApi(() => api.workflows({ page }), [page]);
+  const [creating, setCreating] = useState(false);
+
+  return (
+    <main className="page">
+      <div className="page-head">
+        <h1>Workflows</h1>
+        {!creating && (
+          <button type="button" className="btn primary" onClick={() => setCreating(true)}>
+            New workflow
+          </button>
+        )}
+      </div>
+      {creating && <NewWorkflowForm onCancel={() => setCreating(false)} />}
+      {loading && !data ? (
+        <Loading />
+      ) : error ? (
+        <ErrorBox error={error} onRetry={() => void reload()} />
+      ) : !data || data.results.length === 0 ? (
+        <Empty>No workflows yet. Create one with “New workflow”.</Empty>
+      ) : (
+        <>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Description</th>
+                <th>Published</th>
+                <th>Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.results.map((w) => (
+                <tr key={w.id} data-testid={`workflow-row-${w.id}`}>
+                  <td>
+                    <Link to={`/workflows/${w.id}`}>{w.name}</Link>
+                  </td>
+                  <td className="muted">{w.description || "—"}</td>
+                  <td>{w.published_version != null ? `v${w.published_version}` : <span className="muted">draft only</span>}</td>
+                  <td>
+                    {fmtTime(w.updated_at)}
+                    {w.updated_by ? <span className="muted"> by {w.updated_by}</span> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager
+            page={page}
+            hasPrev={!!data.previous}
+            hasNext={!!data.next}
+            onPage={(p) => setParams({ page: String(p) })}
+          />
+        </>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,1 @@
+"""The engine: the pure step function (`step`) and the run loop (`runner`)."""

@@ -1,0 +1,98 @@
+"""The runner's `NodeContext`: what a node's execute() sees while it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from orchestrator_core import expressions
+from orchestrator_core.errors import ErrorCode, NodeError
+from orchestrator_core.nodes.base import Interrupt
+from orchestrator_core.ports import (
+    JSON,
+    EffectStatus,
+    EmailMessage,
+    Event,
+    LLMClient,
+    LLMRequest,
+    LLMResponse,
+    Mailer,
+    RunStore,
+)
+
+
+class RunContext:
+    """One node's view of a run.
+
+    Records every rendered template and evaluated expression in `inputs` (by field name),
+    accumulates LLM usage in `meta`, and collects `emit`ted events in `events` for the runner
+    to persist with the step.
+    """
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        node_id: str,
+        context: Mapping[str, Any],
+        store: RunStore,
+        llm_client: LLMClient,
+        mailer: Mailer,
+        resume: JSON = None,
+    ) -> None:
+        self.run_id = run_id
+        self.node_id = node_id
+        self._context = context
+        self._store = store
+        self._llm = llm_client
+        self._mailer = mailer
+        self._resume = resume
+        self.inputs: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {}
+        self.events: list[Event] = []
+
+    @property
+    def expression_context(self) -> Mapping[str, Any]:
+        return self._context
+
+    def render(self, template: str, *, field: str = "") -> str:
+        text = expressions.render(template, self._context, node_id=self.node_id, field=field)
+        self.inputs[field or "template"] = text
+        return text
+
+    def evaluate(self, expression: str, *, field: str = "") -> JSON:
+        value = expressions.evaluate(expression, self._context, node_id=self.node_id, field=field)
+        self.inputs[field or "expression"] = value
+        return value
+
+    def llm(self, request: LLMRequest) -> LLMResponse:
+        response = self._llm.complete(request)
+        meta = self.meta
+        meta["model"] = response.model
+        meta["tokens_in"] = int(meta.get("tokens_in", 0)) + response.prompt_tokens
+        meta["tokens_out"] = int(meta.get("tokens_out", 0)) + response.completion_tokens
+        meta["cost_usd"] = float(meta.get("cost_usd", 0.0)) + response.cost_usd
+        meta["reason"] = response.reason
+        return response
+
+    def send_email(self, message: EmailMessage) -> JSON:
+        key = f"{self.run_id}:{self.node_id}:0"
+        record = self._store.effect_begin(key, run_id=self.run_id, node_id=self.node_id)
+        if record.created:
+            result = self._mailer.send(message, idempotency_key=key, run_id=self.run_id, node_id=self.node_id)
+            self._store.effect_complete(key, result=result)
+            return result
+        if record.status == EffectStatus.DONE:
+            return record.result
+        raise NodeError(
+            "The e-mail may or may not have been sent before a crash; a person must check.",
+            code=ErrorCode.OUTCOME_UNKNOWN,
+        )
+
+    def interrupt(self, request: JSON) -> JSON:
+        if self._resume is not None:
+            return self._resume
+        raise Interrupt(request)
+
+    def emit(self, event_type: str, data: Mapping[str, Any]) -> None:
+        self.events.append(Event(event_type, self.node_id, dict(data)))

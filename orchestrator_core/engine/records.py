@@ -1,0 +1,36 @@
+"""The JSON shape of a step, shared by ``step.status`` events and the run-detail API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator_core.ports import StepRecord
+
+
+def step_to_dict(step: StepRecord) -> dict[str, Any]:
+    """A step as JSON: ``{node_id, status, attempts, inputs, output, error, started_at, ended_at,
+    duration_ms, model, tokens_in, tokens_out, cost_usd, reason, request}``.
+
+    Datetimes are ISO 8601 strings; model, tokens, cost and reason come from ``step.meta``.
+    """
+    meta = step.meta or {}
+    duration_ms: int | None = None
+    if step.started_at is not None and step.ended_at is not None:
+        duration_ms = max(0, round((step.ended_at - step.started_at).total_seconds() * 1000))
+    return {
+        "node_id": step.node_id,
+        "status": str(step.status),
+        "attempts": step.attempts,
+        "inputs": step.inputs,
+        "output": step.output,
+        "error": dict(step.error) if step.error is not None else None,
+        "started_at": step.started_at.isoformat() if step.started_at is not None else None,
+        "ended_at": step.ended_at.isoformat() if step.ended_at is not None else None,
+        "duration_ms": duration_ms,
+        "model": meta.get("model"),
+        "tokens_in": int(meta.get("tokens_in") or 0),
+        "tokens_out": int(meta.get("tokens_out") or 0),
+        "cost_usd": float(meta.get("cost_usd") or 0.0),
+        "reason": meta.get("reason"),
+        "request": step.request,
+    }
