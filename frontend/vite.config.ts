@@ -7,7 +7,7 @@ import react from "@vitejs/plugin-react";
 export default defineConfig({
   base: "/",
   plugins: [react()],
-  build: { outDir: "dist", emptyOutDir: true },
+  build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 1000 },
   server: {
     proxy: {
       "/api": { target: "http://127.0.0.1:8000", changeOrigin: false },

@@ -356,7 +356,8 @@ interface ObjectListProps {
 
 /** An array of objects (e.g. the manual trigger's `fields`): one sub-form per item. */
 function ObjectList({ id, title, help, itemSchema, root, value, onChange, disabled }: ObjectListProps) {
-  const itemTitle = itemSchema.title ?? "item";
+  // "Fields" → "Field": reads better than pydantic's model name ("TriggerField").
+  const itemTitle = /s$/i.test(title) && title.length > 2 ? title.slice(0, -1) : "Item";
   return (
     <fieldset className="field-group" id={id}>
       <legend>{title}</legend>
