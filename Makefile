@@ -53,7 +53,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy orchestrator_core backend
+	$(VENV)/bin/mypy --strict orchestrator_core
+	$(VENV)/bin/mypy backend
 
 frontend-check: frontend/node_modules/.installed
 	cd frontend && npm run --silent typecheck && npm test --silent

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import extend_schema
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
@@ -16,22 +16,31 @@ from backend.accounts.models import User
 from backend.accounts.selectors import user_to_dict
 from backend.audit.services import audit_record
 from backend.common.errors import ApiError
+from backend.common.schema import AnySerializer, error_responses
 
 
-class UserSerializer(serializers.Serializer):
+class UserSerializer(AnySerializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField()
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=["admin", "builder", "reviewer", "viewer"])
     is_admin = serializers.BooleanField()
-    queues = serializers.ListField(child=serializers.CharField())
+    queues = serializers.ListField(child=serializers.CharField(), help_text="Review queues the user is in.")
+
+
+class CsrfTokenSerializer(AnySerializer):
+    csrf_token = serializers.CharField()
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
 class CsrfApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Get a CSRF token",
+        description="Sets the `csrftoken` cookie; send its value as `X-CSRFToken` on unsafe requests.",
+        responses={200: CsrfTokenSerializer},
+    )
     def get(self, request: Request) -> Response:
         return Response({"csrf_token": get_token(request)})
 
@@ -39,11 +48,26 @@ class CsrfApi(APIView):
 class LoginApi(APIView):
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="Login")
+    class InputSerializer(AnySerializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=512, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, responses={200: UserSerializer})
+    @extend_schema(
+        summary="Sign in",
+        description="Starts a session (cookie). `/api/auth/token/` is an alias of `/api/auth/login/`.",
+        request=InputSerializer,
+        responses={
+            200: UserSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                e401="Wrong username or password (`INVALID_CREDENTIALS`).",
+                e403="CSRF check failed (`PERMISSION_DENIED`).",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         # DRF exempts unauthenticated requests from CSRF; a login form must not be (login CSRF).
         SessionAuthentication().enforce_csrf(request)
@@ -51,8 +75,12 @@ class LoginApi(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
         if user is None or not isinstance(user, User):
-            audit_record(actor=None, action="auth.login_failed", request=request,
-                         data={"username": data.validated_data["username"]})
+            audit_record(
+                actor=None,
+                action="auth.login_failed",
+                request=request,
+                data={"username": data.validated_data["username"]},
+            )
             raise ApiError("Wrong username or password.", code="INVALID_CREDENTIALS", status_code=401)
         login(request._request, user)
         audit_record(actor=user, action="auth.login", request=request)
@@ -62,7 +90,7 @@ class LoginApi(APIView):
 class LogoutApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Sign out", request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         if request.user.is_authenticated:
             audit_record(actor=request.user, action="auth.logout", request=request)
@@ -71,7 +99,7 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
-    @extend_schema(responses={200: UserSerializer})
+    @extend_schema(summary="The signed-in user", responses={200: UserSerializer, **error_responses(401)})
     def get(self, request: Request) -> Response:
         assert isinstance(request.user, User)
         return Response(user_to_dict(request.user))

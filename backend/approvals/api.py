@@ -103,8 +103,11 @@ class ApprovalDecisionApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decided = services.approval_decide(
-            approval=approval, user=user, decision=data.validated_data["decision"],
-            payload_hash_seen=data.validated_data["payload_hash"], edited=data.validated_data.get("edited"),
+            approval=approval,
+            user=user,
+            decision=data.validated_data["decision"],
+            payload_hash_seen=data.validated_data["payload_hash"],
+            edited=data.validated_data.get("edited"),
             comment=data.validated_data["comment"],
         )
         return Response(approval_detail(decided))

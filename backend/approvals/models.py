@@ -50,3 +50,7 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"approval {self.id} ({self.status})"
+

@@ -19,7 +19,9 @@ def payload_hash(*, title: str, instructions: str, context: Any, fields: Any) ->
     """The hash of exactly what a reviewer is shown; a decision must name it."""
     blob = json.dumps(
         {"title": title, "instructions": instructions, "context": context, "fields": fields},
-        sort_keys=True, separators=(",", ":"), default=str,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -40,8 +42,14 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
     context = request.get("context") if isinstance(request.get("context"), dict) else {}
     fields = request.get("fields") if isinstance(request.get("fields"), dict) else {}
     return Approval.objects.create(
-        run_id=run_id, node_id=node_id, key=key, queue=queue, title=title, instructions=instructions,
-        context=context, fields=fields,
+        run_id=run_id,
+        node_id=node_id,
+        key=key,
+        queue=queue,
+        title=title,
+        instructions=instructions,
+        context=context,
+        fields=fields,
         payload_hash=payload_hash(title=title, instructions=instructions, context=context, fields=fields),
     )
 
@@ -63,8 +71,9 @@ def approval_claim(*, approval: Approval, user: User) -> Approval:
     approval.refresh_from_db()
     if not claimed and approval.claimed_by_id != user.id:
         who = approval.claimed_by.username if approval.claimed_by else "someone"
-        raise Conflict(f"{who} is already reviewing this item.", code="APPROVAL_CLAIMED",
-                       details={"claimed_by": who})
+        raise Conflict(
+            f"{who} is already reviewing this item.", code="APPROVAL_CLAIMED", details={"claimed_by": who}
+        )
     return approval
 
 
@@ -79,7 +88,13 @@ def approval_release(*, approval: Approval, user: User) -> Approval:
 
 @transaction.atomic
 def approval_decide(
-    *, approval: Approval, user: User, decision: str, payload_hash_seen: str, edited: Any = None, comment: str = ""
+    *,
+    approval: Approval,
+    user: User,
+    decision: str,
+    payload_hash_seen: str,
+    edited: Any = None,
+    comment: str = "",
 ) -> Approval:
     """Record the decision once and resume the run.
 
@@ -103,32 +118,60 @@ def approval_decide(
         raise ApiError("'edited' must be an object of field values.", code="BAD_REQUEST")
     unknown = sorted(set(edited) - set(approval.fields))
     if unknown:
-        raise ApiError(f"These fields cannot be edited: {', '.join(unknown)}.", code="BAD_REQUEST",
-                       details=[{"field": f, "message": "not an editable field"} for f in unknown])
+        raise ApiError(
+            f"These fields cannot be edited: {', '.join(unknown)}.",
+            code="BAD_REQUEST",
+            details=[{"field": f, "message": "not an editable field"} for f in unknown],
+        )
     for name, value in edited.items():
         if not isinstance(value, str) or len(value) > MAX_FIELD_CHARS:
-            raise ApiError(f"Field '{name}' must be text of at most {MAX_FIELD_CHARS} characters.",
-                           code="BAD_REQUEST", details=[{"field": name, "message": "invalid value"}])
+            raise ApiError(
+                f"Field '{name}' must be text of at most {MAX_FIELD_CHARS} characters.",
+                code="BAD_REQUEST",
+                details=[{"field": name, "message": "invalid value"}],
+            )
     changed = {k: v for k, v in edited.items() if v != approval.fields.get(k)}
     status = Approval.Status.APPROVED if decision == "approve" else Approval.Status.REJECTED
     now = timezone.now()
     updated = Approval.objects.filter(id=approval.id, status=Approval.Status.PENDING).update(
-        status=status, decided_by=user, decided_at=now, edited=changed or None, comment=comment,
-        claimed_by=approval.claimed_by or user, claimed_at=approval.claimed_at or now,
+        status=status,
+        decided_by=user,
+        decided_at=now,
+        edited=changed or None,
+        comment=comment,
+        claimed_by=approval.claimed_by or user,
+        claimed_at=approval.claimed_at or now,
     )
     if updated != 1:  # lost a race with another decision
         raise Conflict("This item was already decided.", code="APPROVAL_DECIDED")
-    answer = {"decision": decision, "edited": changed or None, "comment": comment, "decided_by": user.username}
-    StepRun.objects.filter(run_id=approval.run_id, node_id=approval.node_id, status="waiting").update(resume=answer)
+    answer = {
+        "decision": decision,
+        "edited": changed or None,
+        "comment": comment,
+        "decided_by": user.username,
+    }
+    StepRun.objects.filter(run_id=approval.run_id, node_id=approval.node_id, status="waiting").update(
+        resume=answer
+    )
     run_resume(run_id=approval.run_id)
     audit_record(
-        actor=user, action=f"approval.{status}", target=approval,
-        data={"run": approval.run_id, "node": approval.node_id, "edited_fields": sorted(changed),
-              "before": {k: approval.fields.get(k) for k in changed}, "after": changed, "comment": comment},
+        actor=user,
+        action=f"approval.{status}",
+        target=approval,
+        data={
+            "run": approval.run_id,
+            "node": approval.node_id,
+            "edited_fields": sorted(changed),
+            "before": {k: approval.fields.get(k) for k in changed},
+            "after": changed,
+            "comment": comment,
+        },
     )
     approval.refresh_from_db()
     return approval
 
 
 def approvals_cancel_for_run(*, run_id: int) -> None:
-    Approval.objects.filter(run_id=run_id, status=Approval.Status.PENDING).update(status=Approval.Status.CANCELLED)
+    Approval.objects.filter(run_id=run_id, status=Approval.Status.PENDING).update(
+        status=Approval.Status.CANCELLED
+    )

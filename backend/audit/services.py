@@ -38,8 +38,13 @@ def audit_record(
     )
     event.hash = _hash(
         prev,
-        {"actor": event.actor_name, "action": action, "target": [event.target_type, event.target_id],
-         "ip": event.ip, "data": event.data},
+        {
+            "actor": event.actor_name,
+            "action": action,
+            "target": [event.target_type, event.target_id],
+            "ip": event.ip,
+            "data": event.data,
+        },
     )
     event.save()
     return event

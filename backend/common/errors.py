@@ -18,10 +18,12 @@ from orchestrator_core.errors import BatonError
 
 
 class ApiError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "BAD_REQUEST"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None, status_code: int | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, details: Any = None, status_code: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:
@@ -86,7 +88,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApiError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, BatonError):
-        return Response(error_body(str(exc.code), exc.message, exc.details), status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            error_body(str(exc.code), exc.message, exc.details), status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

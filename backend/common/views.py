@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.common.errors import error_body
+from backend.common.schema import AnySerializer
 
 
 def _version() -> str:
@@ -22,24 +23,35 @@ def _version() -> str:
         return "0.1.0"
 
 
+class HealthSerializer(AnySerializer):
+    status = serializers.ChoiceField(choices=["ok"])
+    mode = serializers.ChoiceField(choices=["embedded", "production"])
+    version = serializers.CharField()
+
+
 class HealthApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Health check",
+        description="No sign-in needed. Checks the database connection.",
+        responses={200: HealthSerializer},
+    )
     def get(self, request: Request) -> Response:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return Response({"status": "ok", "mode": settings.BATON_MODE, "version": _version()})
 
 
-def spa_index(request: HttpRequest) -> HttpResponse:
+def spa_index(request: HttpRequest) -> HttpResponse | FileResponse:
     """Serve the built editor for every client-side route."""
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():
         return HttpResponse(
             "The frontend is not built. Run `make run` (or `cd frontend && npm ci && npm run build`).",
-            status=503, content_type="text/plain",
+            status=503,
+            content_type="text/plain",
         )
     response = FileResponse(index.open("rb"), content_type="text/html")
     response["Cache-Control"] = "no-cache"

@@ -24,8 +24,13 @@ def start_embedded_worker() -> None:
 
     app.loader.import_default_modules()
     worker = WorkController(
-        app=app, pool="solo", concurrency=1, loglevel="WARNING",
-        without_heartbeat=True, without_mingle=True, without_gossip=True,
+        app=app,
+        pool="solo",
+        concurrency=1,
+        loglevel="WARNING",
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
     )
     threading.Thread(target=worker.start, name="baton-embedded-worker", daemon=True).start()
     threading.Thread(target=_reaper_loop, name="baton-embedded-reaper", daemon=True).start()

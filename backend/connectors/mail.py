@@ -25,15 +25,26 @@ class OutboxMailer:
         if transport == "smtp":
             try:
                 DjangoEmail(
-                    subject=message.subject, body=message.body, from_email=sender, to=[message.to],
+                    subject=message.subject,
+                    body=message.body,
+                    from_email=sender,
+                    to=[message.to],
                     headers={"X-Baton-Idempotency-Key": idempotency_key},
                 ).send(fail_silently=False)
             except Exception as exc:
                 logger.warning("SMTP send failed for run %s node %s: %s", run_id, node_id, type(exc).__name__)
-                raise NodeError(f"The mail server refused the message ({type(exc).__name__}).",
-                                code=ErrorCode.EMAIL_FAILED) from exc
+                raise NodeError(
+                    f"The mail server refused the message ({type(exc).__name__}).",
+                    code=ErrorCode.EMAIL_FAILED,
+                ) from exc
         row = OutboxMessage.objects.create(
-            run_id=int(run_id), node_id=node_id, idempotency_key=idempotency_key, sender=sender,
-            to=message.to, subject=message.subject, body=message.body, transport=transport,
+            run_id=int(run_id),
+            node_id=node_id,
+            idempotency_key=idempotency_key,
+            sender=sender,
+            to=message.to,
+            subject=message.subject,
+            body=message.body,
+            transport=transport,
         )
         return {"message_id": f"outbox-{row.id}", "transport": transport}

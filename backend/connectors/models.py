@@ -10,7 +10,9 @@ class OutboxMessage(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
-    run = models.ForeignKey("runs.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails")
+    run = models.ForeignKey(
+        "runs.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
     node_id = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
     sender = models.CharField(max_length=254)
@@ -24,3 +26,7 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"to {self.to}: {self.subject}"
+

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,6 +11,14 @@ from rest_framework.views import APIView
 
 from backend.accounts.models import User
 from backend.common.api import paginated
+from backend.common.schema import (
+    PAGE_PARAMETER,
+    AnySerializer,
+    ErrorBodySerializer,
+    WorkflowRefSerializer,
+    error_responses,
+)
+from backend.common.schema import paginated as paginated_of
 from backend.runs import services
 from backend.runs.models import Run
 from backend.runs.selectors import run_get_for_user, run_list_for_user
@@ -21,6 +30,56 @@ from orchestrator_core import step_to_dict
 def _user(request: Request) -> User:
     assert isinstance(request.user, User)
     return request.user
+
+
+# --- Response shapes (documentation only: the views return the dicts built below) -------------
+
+STEP_STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "skipped", "retrying", "outcome_unknown"]
+
+
+class RunErrorSerializer(ErrorBodySerializer):
+    """``{code, message, details?}`` of a failed run or step."""
+
+
+class StepSerializer(AnySerializer):
+    node_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=STEP_STATUSES)
+    attempts = serializers.IntegerField()
+    inputs = serializers.JSONField(allow_null=True, help_text="What the node saw: its rendered config.")
+    output = serializers.JSONField(allow_null=True, help_text="The node's output object.")
+    error = RunErrorSerializer(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    model = serializers.CharField(allow_null=True)
+    tokens_in = serializers.IntegerField()
+    tokens_out = serializers.IntegerField()
+    cost_usd = serializers.FloatField()
+    reason = serializers.CharField(allow_null=True, help_text="Why this model / route was chosen.")
+    request = serializers.JSONField(
+        allow_null=True, help_text="Set while waiting: what the node asked a human (or timer) about."
+    )
+
+
+class RunSummarySerializer(AnySerializer):
+    id = serializers.IntegerField()
+    workflow = WorkflowRefSerializer()
+    version = serializers.IntegerField(help_text="Number of the workflow version that runs.")
+    status = serializers.ChoiceField(choices=Run.Status.choices)
+    error = RunErrorSerializer(allow_null=True)
+    started_by = serializers.CharField(allow_null=True, help_text="Username.")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    cost_usd = serializers.FloatField()
+    last_seq = serializers.IntegerField(help_text="Sequence number of the last event (for `?after=`).")
+
+
+class RunDetailSerializer(RunSummarySerializer):
+    inputs = serializers.JSONField(help_text="The trigger inputs.")
+    document = serializers.JSONField(help_text="The workflow document of the version.")
+    steps = StepSerializer(many=True)
 
 
 def _duration_ms(run: Run) -> int | None:
@@ -58,11 +117,21 @@ def run_detail(run: Run) -> dict[str, Any]:
 
 
 class RunStartApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="RunStart")
+    class InputSerializer(AnySerializer):
         inputs = serializers.JSONField(default=dict)
         source = serializers.ChoiceField(choices=["published", "draft"], default="published")
 
-    @extend_schema(request=InputSerializer, responses={201: serializers.DictField()})
+    @extend_schema(
+        summary="Start a run",
+        description=(
+            "`published` runs the published version (400 `WORKFLOW_NOT_PUBLISHED` when there is none); "
+            "`draft` (builders only) runs the saved draft, frozen as an unpublished snapshot version. "
+            "400 `INPUT_INVALID` when `inputs` do not match the trigger fields."
+        ),
+        request=InputSerializer,
+        responses={201: RunSummarySerializer, **error_responses(400, 401, 403, 404)},
+    )
     def post(self, request: Request, workflow_id: int) -> Response:
         user = _user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="run")
@@ -78,8 +147,15 @@ class RunStartApi(APIView):
 
 class RunListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("workflow", int), OpenApiParameter("status", str)],
-        responses={200: serializers.DictField()},
+        summary="List runs",
+        description="Run summaries (no `document`, no `steps`), newest first.",
+        operation_id="runs_list",
+        parameters=[
+            OpenApiParameter("workflow", OpenApiTypes.INT, description="Only runs of this workflow id."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Run.Status.values, description="Only runs in this status."),
+            PAGE_PARAMETER,
+        ],
+        responses={200: paginated_of(RunSummarySerializer), **error_responses(401, 404)},
     )
     def get(self, request: Request) -> Response:
         runs = run_list_for_user(user=_user(request))
@@ -96,13 +172,24 @@ class RunListApi(APIView):
 
 
 class RunDetailApi(APIView):
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Get a run",
+        operation_id="runs_retrieve",
+        responses={200: RunDetailSerializer, **error_responses(401, 404)},
+    )
     def get(self, request: Request, run_id: int) -> Response:
         return Response(run_detail(run_get_for_user(run_id=run_id, user=_user(request))))
 
 
 class RunCancelApi(APIView):
-    @extend_schema(request=None, responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Cancel a run",
+        request=None,
+        responses={
+            200: RunDetailSerializer,
+            **error_responses(401, 403, 404, 409, e409="The run already ended (`RUN_FINISHED`)."),
+        },
+    )
     def post(self, request: Request, run_id: int) -> Response:
         user = _user(request)
         run = run_get_for_user(run_id=run_id, user=user, need="run")

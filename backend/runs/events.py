@@ -51,8 +51,14 @@ def run_events_append(*, run_id: int, events: Sequence[Event], fence: int | None
     now = timezone.now()
     first = last - len(events) + 1
     rows = [
-        RunEvent(run_id=run_id, seq=first + i, type=e.type, node_id=e.node_id or "", data=dict(e.data),
-                 created_at=now)
+        RunEvent(
+            run_id=run_id,
+            seq=first + i,
+            type=e.type,
+            node_id=e.node_id or "",
+            data=dict(e.data),
+            created_at=now,
+        )
         for i, e in enumerate(events)
     ]
     RunEvent.objects.bulk_create(rows)

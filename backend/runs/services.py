@@ -51,12 +51,19 @@ def run_start(*, version: WorkflowVersion, started_by: User | None, inputs: Any)
     """
     cleaned = check_trigger_input(version.document, inputs)
     run = Run.objects.create(
-        workflow_id=version.workflow_id, version=version, started_by=started_by, inputs=cleaned,
+        workflow_id=version.workflow_id,
+        version=version,
+        started_by=started_by,
+        inputs=cleaned,
         status=Run.Status.QUEUED,
     )
     run_events_append(run_id=run.id, events=[Event("run.status", None, {"status": "queued", "error": None})])
-    audit_record(actor=started_by, action="run.start", target=run,
-                 data={"workflow": version.workflow_id, "version": version.number})
+    audit_record(
+        actor=started_by,
+        action="run.start",
+        target=run,
+        data={"workflow": version.workflow_id, "version": version.number},
+    )
     transaction.on_commit(lambda: _dispatch(run.id))
     return run
 
@@ -86,16 +93,28 @@ def run_cancel(*, run: Run, user: User) -> Run:
     if run.status in Run.FINAL:
         raise Conflict(f"The run already ended ({run.status}).", code="RUN_FINISHED")
     parked = Run.objects.filter(id=run.id, status__in=[Run.Status.QUEUED, Run.Status.WAITING]).update(
-        status=Run.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
+        status=Run.Status.CANCELLED,
+        cancel_requested=True,
+        finished_at=timezone.now(),
         error={"code": "RUN_CANCELLED", "message": f"Cancelled by {user.username}."},
     )
     if parked:
         from backend.approvals.services import approvals_cancel_for_run
 
         approvals_cancel_for_run(run_id=run.id)
-        run_events_append(run_id=run.id, events=[Event("run.status", None, {
-            "status": "cancelled", "error": {"code": "RUN_CANCELLED", "message": f"Cancelled by {user.username}."},
-        })])
+        run_events_append(
+            run_id=run.id,
+            events=[
+                Event(
+                    "run.status",
+                    None,
+                    {
+                        "status": "cancelled",
+                        "error": {"code": "RUN_CANCELLED", "message": f"Cancelled by {user.username}."},
+                    },
+                )
+            ],
+        )
     else:
         Run.objects.filter(id=run.id).update(cancel_requested=True)
     audit_record(actor=user, action="run.cancel", target=run)
@@ -113,10 +132,13 @@ def run_resume(*, run_id: int) -> None:
 def run_reap(*, stale_queued_after: float = 60.0) -> int:
     """Re-dispatch runs whose worker died (lease expired) or whose message was lost."""
     now = timezone.now()
-    expired = list(Run.objects.filter(status=Run.Status.RUNNING, lease_until__lt=now).values_list("id", flat=True))
+    expired = list(
+        Run.objects.filter(status=Run.Status.RUNNING, lease_until__lt=now).values_list("id", flat=True)
+    )
     lost = list(
-        Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - timedelta(seconds=stale_queued_after))
-        .values_list("id", flat=True)
+        Run.objects.filter(
+            status=Run.Status.QUEUED, created_at__lt=now - timedelta(seconds=stale_queued_after)
+        ).values_list("id", flat=True)
     )
     for run_id in expired + lost:
         logger.info("Re-dispatching run %s", run_id)

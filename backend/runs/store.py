@@ -137,7 +137,9 @@ class DjangoRunStore:
             return EffectRecord(key=key, status=EffectStatus.STARTED, created=True)
         except IntegrityError:
             effect = Effect.objects.get(key=key)
-            return EffectRecord(key=key, status=EffectStatus(effect.status), result=effect.result, created=False)
+            return EffectRecord(
+                key=key, status=EffectStatus(effect.status), result=effect.result, created=False
+            )
 
     def effect_complete(self, key: str, *, result: JSON) -> None:
         Effect.objects.filter(key=key).update(

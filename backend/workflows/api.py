@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from backend.accounts.models import User
 from backend.common.api import paginated
 from backend.common.engine import registry
 from backend.common.errors import Forbidden
+from backend.common.schema import PAGE_PARAMETER, AnySerializer, error_responses, paginated as paginated_of
 from backend.workflows import services
 from backend.workflows.models import Workflow, WorkflowVersion
 from backend.workflows.selectors import (
@@ -26,6 +27,82 @@ from orchestrator_core import trigger_fields
 def _user(request: Request) -> User:
     assert isinstance(request.user, User)
     return request.user
+
+
+# --- Response shapes (documentation only: the views return the dicts built below) -------------
+
+
+class PortSerializer(AnySerializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+
+
+class NodeTypeSerializer(AnySerializer):
+    key = serializers.CharField(help_text="e.g. `llm.prompt`")
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    category = serializers.CharField(help_text="Palette group: Triggers, AI, Logic, Data, Human, Actions.")
+    icon = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    is_trigger = serializers.BooleanField()
+    side_effect = serializers.BooleanField(help_text="True when the node acts on the world (email, ...).")
+    inputs = PortSerializer(many=True)
+    outputs = PortSerializer(many=True)
+    config_schema = serializers.JSONField(
+        help_text='JSON Schema of the node config; properties may carry `"ui": {"widget": ...}`.'
+    )
+
+
+class NodeTypeListSerializer(AnySerializer):
+    results = NodeTypeSerializer(many=True)
+
+
+class IssueSerializer(AnySerializer):
+    code = serializers.CharField(help_text="e.g. `GRAPH_CYCLE`, `NODE_CONFIG_INVALID`.")
+    message = serializers.CharField()
+    node_id = serializers.CharField(allow_null=True)
+    edge_id = serializers.CharField(allow_null=True)
+
+
+class TriggerFieldSerializer(AnySerializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField(help_text="`string`, `text`, `number` or `boolean`.")
+    required = serializers.BooleanField()
+
+
+class WorkflowSummarySerializer(AnySerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    revision = serializers.IntegerField(help_text="Draft revision; send it back on PATCH.")
+    published_version = serializers.IntegerField(allow_null=True, help_text="Number of the published version.")
+    updated_at = serializers.DateTimeField()
+    updated_by = serializers.CharField(allow_null=True, help_text="Username.")
+
+
+class WorkflowDetailSerializer(WorkflowSummarySerializer):
+    document = serializers.JSONField(help_text="The draft document `{schema_version, nodes, edges}`.")
+    can_edit = serializers.BooleanField()
+    can_run = serializers.BooleanField()
+    trigger_fields = TriggerFieldSerializer(many=True, help_text="The run form (manual trigger fields).")
+
+
+class WorkflowUpdatedSerializer(WorkflowDetailSerializer):
+    issues = IssueSerializer(many=True, help_text="Validation problems of the saved draft.")
+
+
+class ValidationResultSerializer(AnySerializer):
+    valid = serializers.BooleanField()
+    issues = IssueSerializer(many=True)
+
+
+class VersionSerializer(AnySerializer):
+    number = serializers.IntegerField()
+    note = serializers.CharField(allow_blank=True)
+    published = serializers.BooleanField(help_text="False for snapshots frozen by draft runs.")
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(allow_null=True, help_text="Username.")
 
 
 def workflow_summary(workflow: Workflow) -> dict[str, Any]:
@@ -62,22 +139,37 @@ def version_to_dict(version: WorkflowVersion) -> dict[str, Any]:
 
 
 class NodeTypeListApi(APIView):
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="List node types",
+        operation_id="node_types_list",
+        responses={200: NodeTypeListSerializer, **error_responses(401)},
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": registry().describe()})
 
 
 class WorkflowListApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="WorkflowCreate")
+    class InputSerializer(AnySerializer):
         name = serializers.CharField(max_length=200)
         description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
         document = serializers.JSONField(required=False)
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="List workflows",
+        operation_id="workflows_list",
+        parameters=[PAGE_PARAMETER],
+        responses={200: paginated_of(WorkflowSummarySerializer), **error_responses(401, 404)},
+    )
     def get(self, request: Request) -> Response:
         return paginated(self, request, workflow_list_for_user(user=_user(request)), workflow_summary)
 
-    @extend_schema(request=InputSerializer, responses={201: serializers.DictField()})
+    @extend_schema(
+        summary="Create a workflow",
+        description="Builders and admins only.",
+        request=InputSerializer,
+        responses={201: WorkflowDetailSerializer, **error_responses(400, 401, 403)},
+    )
     def post(self, request: Request) -> Response:
         user = _user(request)
         if not user.can_build:
@@ -89,19 +181,37 @@ class WorkflowListApi(APIView):
 
 
 class WorkflowDetailApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="WorkflowUpdate")
+    class InputSerializer(AnySerializer):
         name = serializers.CharField(max_length=200, required=False)
         description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
         document = serializers.JSONField(required=False)
         revision = serializers.IntegerField(required=False, min_value=1)
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Get a workflow",
+        operation_id="workflows_retrieve",
+        responses={200: WorkflowDetailSerializer, **error_responses(401, 404)},
+    )
     def get(self, request: Request, workflow_id: int) -> Response:
         user = _user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user)
         return Response(workflow_detail(workflow, user))
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Save the draft",
+        description=(
+            "Saves the draft even when it has validation problems (returned in `issues`); only a "
+            "structurally malformed document is refused (400 `WORKFLOW_INVALID`). Send the `revision` "
+            "you edited: a stale one is refused with 409 `STALE_REVISION`, "
+            "`details: {current_revision, updated_by, updated_at}`."
+        ),
+        request=InputSerializer,
+        responses={
+            200: WorkflowUpdatedSerializer,
+            **error_responses(400, 401, 403, 404, 409, e409="Stale edit (`STALE_REVISION`)."),
+        },
+    )
     def patch(self, request: Request, workflow_id: int) -> Response:
         user = _user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
@@ -118,7 +228,10 @@ class WorkflowDetailApi(APIView):
         issues = [i.as_dict() for i in services.document_issues(workflow.draft)]
         return Response({**workflow_detail(workflow, user), "issues": issues})
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        summary="Delete a workflow",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+    )
     def delete(self, request: Request, workflow_id: int) -> Response:
         user = _user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
@@ -127,10 +240,16 @@ class WorkflowDetailApi(APIView):
 
 
 class WorkflowValidateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="WorkflowValidate")
+    class InputSerializer(AnySerializer):
         document = serializers.JSONField(required=False)
 
-    @extend_schema(request=InputSerializer, responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="Validate a document",
+        description="Validates `document`, or the saved draft when it is omitted.",
+        request=InputSerializer,
+        responses={200: ValidationResultSerializer, **error_responses(400, 401, 404)},
+    )
     def post(self, request: Request, workflow_id: int) -> Response:
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
         data = self.InputSerializer(data=request.data)
@@ -141,10 +260,16 @@ class WorkflowValidateApi(APIView):
 
 
 class WorkflowPublishApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="WorkflowPublish")
+    class InputSerializer(AnySerializer):
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
-    @extend_schema(request=InputSerializer, responses={201: serializers.DictField()})
+    @extend_schema(
+        summary="Publish the draft",
+        description="Freezes the draft as a new published version. 400 `WORKFLOW_INVALID` (with the issues).",
+        request=InputSerializer,
+        responses={201: VersionSerializer, **error_responses(400, 401, 403, 404)},
+    )
     def post(self, request: Request, workflow_id: int) -> Response:
         user = _user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
@@ -155,7 +280,13 @@ class WorkflowPublishApi(APIView):
 
 
 class WorkflowVersionListApi(APIView):
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        summary="List versions of a workflow",
+        description="Newest first.",
+        operation_id="workflows_versions_list",
+        parameters=[PAGE_PARAMETER],
+        responses={200: paginated_of(VersionSerializer), **error_responses(401, 404)},
+    )
     def get(self, request: Request, workflow_id: int) -> Response:
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
         versions = workflow.versions.select_related("created_by").order_by("-number")

@@ -38,12 +38,16 @@ class WorkflowVersion(models.Model):
     published = models.BooleanField(default=False)
     """False for snapshots taken to test-run a draft from the editor."""
     note = models.CharField(max_length=500, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="uniq_workflow_version_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="uniq_workflow_version_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.workflow_id} v{self.number}"
@@ -56,8 +60,14 @@ class WorkflowShare(models.Model):
         EDIT = "edit", "Edit"
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="shares")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflow_shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflow_shares"
+    )
     permission = models.CharField(max_length=8, choices=Permission.choices, default=Permission.VIEW)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workflow", "user"], name="uniq_workflow_share")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} may {self.permission} {self.workflow_id}"
+

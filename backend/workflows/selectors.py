@@ -24,7 +24,11 @@ def workflow_permission(*, workflow: Workflow, user: User) -> str | None:
     """The user's strongest permission on the workflow: edit, run, view or None."""
     if user.is_admin or workflow.owner_id == user.id:
         return "edit" if user.can_build else "run"
-    share = WorkflowShare.objects.filter(workflow=workflow, user=user).values_list("permission", flat=True).first()
+    share = (
+        WorkflowShare.objects.filter(workflow=workflow, user=user)
+        .values_list("permission", flat=True)
+        .first()
+    )
     if share == "edit" and not user.can_build:
         return "run"
     return share
@@ -54,4 +58,6 @@ def workflow_published_version(*, workflow: Workflow) -> WorkflowVersion | None:
 
 
 def workflow_published_number(*, workflow: Workflow) -> int | None:
-    return workflow.versions.filter(published=True).order_by("-number").values_list("number", flat=True).first()
+    return (
+        workflow.versions.filter(published=True).order_by("-number").values_list("number", flat=True).first()
+    )

@@ -31,7 +31,9 @@ def document_normalize(document: Any) -> dict[str, Any]:
         ApiError: larger than MAX_DOCUMENT_BYTES.
     """
     if len(json.dumps(document, default=str)) > MAX_DOCUMENT_BYTES:
-        raise ApiError("The workflow document is larger than 1 MB.", code="PAYLOAD_TOO_LARGE", status_code=413)
+        raise ApiError(
+            "The workflow document is larger than 1 MB.", code="PAYLOAD_TOO_LARGE", status_code=413
+        )
     return parse_workflow(document).to_document()
 
 
@@ -90,8 +92,12 @@ def workflow_update(
             },
         )
     workflow.refresh_from_db()
-    audit_record(actor=user, action="workflow.update", target=workflow,
-                 data={"fields": sorted(k if k != "draft" else "document" for k in changes)})
+    audit_record(
+        actor=user,
+        action="workflow.update",
+        target=workflow,
+        data={"fields": sorted(k if k != "draft" else "document" for k in changes)},
+    )
     return workflow
 
 

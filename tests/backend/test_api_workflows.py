@@ -16,23 +16,32 @@ def _err(response):
 def test_node_types_lists_the_registry_with_schemas(client_for):
     body = client_for("alice").get("/api/node-types/").json()
     keys = {t["key"] for t in body["results"]}
-    assert {"trigger.manual", "llm.prompt", "llm.classify", "data.template", "logic.if", "human.approval",
-            "email.send"} <= keys
+    assert {
+        "trigger.manual",
+        "llm.prompt",
+        "llm.classify",
+        "data.template",
+        "logic.if",
+        "human.approval",
+        "email.send",
+    } <= keys
     prompt = next(t for t in body["results"] if t["key"] == "llm.prompt")
     assert "prompt" in prompt["config_schema"]["properties"]
 
 
 def test_create_get_update_workflow(client_for):
     client = client_for("alice")
-    created = client.post("/api/workflows/", {"name": "Mine", "document": load_fixture("support_reply.json")},
-                          format="json")
+    created = client.post(
+        "/api/workflows/", {"name": "Mine", "document": load_fixture("support_reply.json")}, format="json"
+    )
     assert created.status_code == 201, created.content
     wf = created.json()
     assert wf["trigger_fields"][0]["name"] == "from"
     doc = wf["document"]
     doc["nodes"][1]["config"]["categories"] = ["refund", "other"]
-    saved = client.patch(f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]},
-                         format="json")
+    saved = client.patch(
+        f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]}, format="json"
+    )
     assert saved.status_code == 200, saved.content
     assert saved.json()["revision"] == wf["revision"] + 1
     assert saved.json()["issues"] == []
@@ -43,11 +52,13 @@ def test_create_get_update_workflow(client_for):
 def test_stale_save_gets_409_naming_who_changed_it(client_for, support_workflow):
     alice = client_for("alice")
     loaded = alice.get(f"/api/workflows/{support_workflow.id}/").json()
-    first = alice.patch(f"/api/workflows/{support_workflow.id}/", {"name": "A", "revision": loaded["revision"]},
-                        format="json")
+    first = alice.patch(
+        f"/api/workflows/{support_workflow.id}/", {"name": "A", "revision": loaded["revision"]}, format="json"
+    )
     assert first.status_code == 200
-    stale = alice.patch(f"/api/workflows/{support_workflow.id}/", {"name": "B", "revision": loaded["revision"]},
-                        format="json")
+    stale = alice.patch(
+        f"/api/workflows/{support_workflow.id}/", {"name": "B", "revision": loaded["revision"]}, format="json"
+    )
     assert stale.status_code == 409
     assert _err(stale)["code"] == "STALE_REVISION"
     assert _err(stale)["details"]["updated_by"] == "alice"
@@ -56,8 +67,11 @@ def test_stale_save_gets_409_naming_who_changed_it(client_for, support_workflow)
 def test_malformed_document_is_refused_and_nothing_is_lost(client_for, support_workflow):
     client = client_for("alice")
     before = client.get(f"/api/workflows/{support_workflow.id}/").json()
-    response = client.patch(f"/api/workflows/{support_workflow.id}/",
-                            {"document": {"nodes": "not a list"}, "revision": before["revision"]}, format="json")
+    response = client.patch(
+        f"/api/workflows/{support_workflow.id}/",
+        {"document": {"nodes": "not a list"}, "revision": before["revision"]},
+        format="json",
+    )
     assert response.status_code == 400
     assert _err(response)["code"] == "WORKFLOW_INVALID"
     after = client.get(f"/api/workflows/{support_workflow.id}/").json()
@@ -70,10 +84,24 @@ def test_malformed_document_is_refused_and_nothing_is_lost(client_for, support_w
     [
         (lambda d: d["nodes"][1].update(type="nope.missing"), "NODE_TYPE_UNKNOWN"),
         (lambda d: d["nodes"][2]["config"].pop("prompt"), "NODE_CONFIG_INVALID"),
-        (lambda d: d["edges"].append({"id": "back", "source": "draft", "source_port": "out",
-                                      "target": "classify", "target_port": "in"}), "GRAPH_CYCLE"),
-        (lambda d: d["edges"].append({"id": "x", "source": "draft", "source_port": "out",
-                                      "target": "ghost", "target_port": "in"}), "EDGE_DANGLING"),
+        (
+            lambda d: d["edges"].append(
+                {
+                    "id": "back",
+                    "source": "draft",
+                    "source_port": "out",
+                    "target": "classify",
+                    "target_port": "in",
+                }
+            ),
+            "GRAPH_CYCLE",
+        ),
+        (
+            lambda d: d["edges"].append(
+                {"id": "x", "source": "draft", "source_port": "out", "target": "ghost", "target_port": "in"}
+            ),
+            "EDGE_DANGLING",
+        ),
         (lambda d: d["nodes"][2]["config"].update(prompt="{{ steps.( }}"), "EXPRESSION_INVALID"),
     ],
 )
@@ -82,7 +110,9 @@ def test_invalid_graphs_save_as_drafts_but_cannot_publish(client_for, support_wo
     wf = client.get(f"/api/workflows/{support_workflow.id}/").json()
     doc = copy.deepcopy(wf["document"])
     mutate(doc)
-    saved = client.patch(f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]}, format="json")
+    saved = client.patch(
+        f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]}, format="json"
+    )
     assert saved.status_code == 200, saved.content
     assert code in {i["code"] for i in saved.json()["issues"]}
     validated = client.post(f"/api/workflows/{wf['id']}/validate/", {}, format="json").json()
@@ -95,7 +125,9 @@ def test_invalid_graphs_save_as_drafts_but_cannot_publish(client_for, support_wo
 
 def test_publish_makes_numbered_immutable_versions(client_for, support_workflow):
     client = client_for("alice")
-    response = client.post(f"/api/workflows/{support_workflow.id}/publish/", {"note": "second"}, format="json")
+    response = client.post(
+        f"/api/workflows/{support_workflow.id}/publish/", {"note": "second"}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["number"] == 2
     versions = client.get(f"/api/workflows/{support_workflow.id}/versions/").json()["results"]
@@ -105,9 +137,16 @@ def test_publish_makes_numbered_immutable_versions(client_for, support_workflow)
 def test_someone_elses_workflow_is_404_and_invisible(client_for, support_workflow):
     bob = client_for("bob")
     assert bob.get(f"/api/workflows/{support_workflow.id}/").status_code == 404
-    assert bob.patch(f"/api/workflows/{support_workflow.id}/", {"name": "x", "revision": 1},
-                     format="json").status_code == 404
-    assert bob.post(f"/api/workflows/{support_workflow.id}/runs/", {"inputs": {}}, format="json").status_code == 404
+    assert (
+        bob.patch(
+            f"/api/workflows/{support_workflow.id}/", {"name": "x", "revision": 1}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        bob.post(f"/api/workflows/{support_workflow.id}/runs/", {"inputs": {}}, format="json").status_code
+        == 404
+    )
     assert bob.get("/api/workflows/").json()["count"] == 0
     assert client_for("admin").get(f"/api/workflows/{support_workflow.id}/").status_code == 200
 
@@ -137,7 +176,8 @@ def test_huge_document_is_413(client_for, support_workflow):
     wf = client.get(f"/api/workflows/{support_workflow.id}/").json()
     doc = copy.deepcopy(wf["document"])
     doc["nodes"][2]["config"]["prompt"] = "x" * 1_100_000
-    response = client.patch(f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]},
-                            format="json")
+    response = client.patch(
+        f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]}, format="json"
+    )
     assert response.status_code in (400, 413)
     assert _err(response)["code"] in {"PAYLOAD_TOO_LARGE", "PARSE_ERROR", "BAD_REQUEST"}

@@ -33,7 +33,11 @@ def test_run_waits_for_review_with_the_draft(client_for, waiting_run):
     assert run["status"] == "waiting"
     steps = {s["node_id"]: s for s in run["steps"]}
     assert [steps[n]["status"] for n in ("trigger", "classify", "draft", "review")] == [
-        "succeeded", "succeeded", "succeeded", "waiting"]
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "waiting",
+    ]
     assert steps["classify"]["output"]["label"] == "refund"
     assert steps["draft"]["model"] == "demo"
     assert "demo model" in steps["draft"]["output"]["text"]
@@ -55,8 +59,15 @@ def test_edited_approval_resumes_and_sends_the_edited_text(
     detail = rey.post(f"/api/approvals/{approval.id}/claim/").json()
     assert detail["claimed_by"] == "rey"
     edited = "Dear Carol, we refunded the second charge. Sorry! — Rey"
-    response = _decide(rey, approval.id, django_capture_on_commit_callbacks, decision="approve",
-                       edited={"reply": edited}, comment="tone", payload_hash=detail["payload_hash"])
+    response = _decide(
+        rey,
+        approval.id,
+        django_capture_on_commit_callbacks,
+        decision="approve",
+        edited={"reply": edited},
+        comment="tone",
+        payload_hash=detail["payload_hash"],
+    )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "approved"
 
@@ -68,7 +79,9 @@ def test_edited_approval_resumes_and_sends_the_edited_text(
     assert outbox["results"][0]["body"] == edited
     assert AuditEvent.objects.filter(action="approval.approved").exists()
 
-    statuses = list(RunEvent.objects.filter(run=waiting_run, type="run.status").values_list("data__status", flat=True))
+    statuses = list(
+        RunEvent.objects.filter(run=waiting_run, type="run.status").values_list("data__status", flat=True)
+    )
     assert statuses[0] == "queued"
     assert statuses[-1] == "succeeded"
     assert "waiting" in statuses
@@ -80,8 +93,14 @@ def test_rejection_ends_the_run_without_sending(client_for, waiting_run, django_
     rey = client_for("rey")
     approval = Approval.objects.get(run=waiting_run)
     detail = rey.get(f"/api/approvals/{approval.id}/").json()
-    response = _decide(rey, approval.id, django_capture_on_commit_callbacks, decision="reject", comment="no",
-                       payload_hash=detail["payload_hash"])
+    response = _decide(
+        rey,
+        approval.id,
+        django_capture_on_commit_callbacks,
+        decision="reject",
+        comment="no",
+        payload_hash=detail["payload_hash"],
+    )
     assert response.status_code == 200
     run = client_for("alice").get(f"/api/runs/{waiting_run.id}/").json()
     assert run["status"] == "succeeded"
@@ -95,10 +114,17 @@ def test_second_decision_is_409_and_nothing_is_sent_twice(
     approval = Approval.objects.get(run=waiting_run)
     admin = client_for("admin")
     digest = admin.get(f"/api/approvals/{approval.id}/").json()["payload_hash"]
-    first = _decide(admin, approval.id, django_capture_on_commit_callbacks, decision="approve", payload_hash=digest)
+    first = _decide(
+        admin, approval.id, django_capture_on_commit_callbacks, decision="approve", payload_hash=digest
+    )
     assert first.status_code == 200
-    second = _decide(client_for("rey"), approval.id, django_capture_on_commit_callbacks, decision="reject",
-                     payload_hash=digest)
+    second = _decide(
+        client_for("rey"),
+        approval.id,
+        django_capture_on_commit_callbacks,
+        decision="reject",
+        payload_hash=digest,
+    )
     assert second.status_code == 409
     assert second.json()["error"]["code"] == "APPROVAL_DECIDED"
     assert OutboxMessage.objects.count() == 1
@@ -106,8 +132,13 @@ def test_second_decision_is_409_and_nothing_is_sent_twice(
 
 def test_decision_against_another_payload_is_409(client_for, waiting_run, django_capture_on_commit_callbacks):
     approval = Approval.objects.get(run=waiting_run)
-    response = _decide(client_for("rey"), approval.id, django_capture_on_commit_callbacks, decision="approve",
-                       payload_hash="0" * 64)
+    response = _decide(
+        client_for("rey"),
+        approval.id,
+        django_capture_on_commit_callbacks,
+        decision="approve",
+        payload_hash="0" * 64,
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "PAYLOAD_CHANGED"
     assert Run.objects.get(id=waiting_run.id).status == "waiting"
@@ -126,8 +157,11 @@ def test_bad_edits_are_400_and_the_item_stays_pending(client_for, waiting_run, e
     rey = client_for("rey")
     approval = Approval.objects.get(run=waiting_run)
     digest = rey.get(f"/api/approvals/{approval.id}/").json()["payload_hash"]
-    response = rey.post(f"/api/approvals/{approval.id}/decision/",
-                        {"decision": "approve", "edited": edited, "payload_hash": digest}, format="json")
+    response = rey.post(
+        f"/api/approvals/{approval.id}/decision/",
+        {"decision": "approve", "edited": edited, "payload_hash": digest},
+        format="json",
+    )
     assert response.status_code == 400
     assert Approval.objects.get(id=approval.id).status == "pending"
 
@@ -138,8 +172,11 @@ def test_approvals_are_visible_only_to_queue_members(client_for, waiting_run):
         client = client_for(outsider)
         assert client.get("/api/approvals/").json()["count"] == 0
         assert client.get(f"/api/approvals/{approval.id}/").status_code == 404
-        response = client.post(f"/api/approvals/{approval.id}/decision/",
-                               {"decision": "approve", "payload_hash": approval.payload_hash}, format="json")
+        response = client.post(
+            f"/api/approvals/{approval.id}/decision/",
+            {"decision": "approve", "payload_hash": approval.payload_hash},
+            format="json",
+        )
         assert response.status_code == 404
 
 
@@ -156,8 +193,9 @@ def test_someone_elses_run_is_404(client_for, waiting_run):
     [{}, {"from": "a@b.c", "subject": "s"}, "not an object", {"from": 5, "subject": "s", "body": "b"}],
 )
 def test_bad_trigger_input_is_400_and_starts_nothing(client_for, support_workflow, inputs):
-    response = client_for("alice").post(f"/api/workflows/{support_workflow.id}/runs/", {"inputs": inputs},
-                                        format="json")
+    response = client_for("alice").post(
+        f"/api/workflows/{support_workflow.id}/runs/", {"inputs": inputs}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "INPUT_INVALID"
     assert not Run.objects.exists()
@@ -176,8 +214,11 @@ def test_cancel_a_waiting_run(client_for, waiting_run):
 def test_running_the_draft_snapshots_it(client_for, support_workflow, django_capture_on_commit_callbacks):
     client = client_for("alice")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/api/workflows/{support_workflow.id}/runs/",
-                               {"inputs": CUSTOMER_EMAIL, "source": "draft"}, format="json")
+        response = client.post(
+            f"/api/workflows/{support_workflow.id}/runs/",
+            {"inputs": CUSTOMER_EMAIL, "source": "draft"},
+            format="json",
+        )
     assert response.status_code == 201
     # identical to the published v1: reused, not copied again
     assert response.json()["version"] == 1

@@ -14,11 +14,11 @@ for _path in (str(ROOT), str(Path(__file__).resolve().parent)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from core_helpers import load_fixture  # noqa: E402
+
 from orchestrator_core import RunnerServices, default_registry  # noqa: E402
 from orchestrator_core.nodes.registry import NodeRegistry  # noqa: E402
 from orchestrator_core.testing import FakeClock, FakeLLM, FakeMailer, InMemoryRunStore  # noqa: E402
-
-from core_helpers import load_fixture  # noqa: E402
 
 
 @pytest.fixture

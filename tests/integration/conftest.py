@@ -76,14 +76,41 @@ def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     worker_log = (log_dir / "worker.log").open("wb")
     web_log = (log_dir / "web.log").open("wb")
     worker = subprocess.Popen(
-        [python, "-m", "celery", "-A", "backend.config", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT,
+        [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "backend.config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
     )
     web = subprocess.Popen(
-        [python, "-m", "uvicorn", "backend.config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT,
+        [
+            python,
+            "-m",
+            "uvicorn",
+            "backend.config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=web_log,
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_healthy(f"http://127.0.0.1:{port}/api/health/", [worker, web])

@@ -45,7 +45,9 @@ class EventCollector(threading.Thread):
     def __init__(self, url: str, cookie: str, origin: str) -> None:
         super().__init__(daemon=True)
         self.events: list[dict[str, Any]] = []
-        self.socket = connect(url, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=10)
+        self.socket = connect(
+            url, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=10
+        ).__enter__()
         self.start()
 
     def run(self) -> None:
@@ -67,7 +69,9 @@ class EventCollector(threading.Thread):
 def test_demo_journey_with_separate_worker(production_server):
     base = production_server.base_url
     builder = Session(base, "builder", "baton-builder-demo")
-    workflow = next(w for w in builder.get("/api/workflows/")["results"] if w["name"] == "Reply to a customer email")
+    workflow = next(
+        w for w in builder.get("/api/workflows/")["results"] if w["name"] == "Reply to a customer email"
+    )
     run = builder.post(f"/api/workflows/{workflow['id']}/runs/", {"inputs": CUSTOMER_EMAIL})
 
     ws_url = base.replace("http://", "ws://") + f"/ws/runs/{run['id']}/?after=0"
@@ -79,14 +83,18 @@ def test_demo_journey_with_separate_worker(production_server):
     detail = reviewer.get(f"/api/approvals/{item['id']}/")
     assert detail["fields"]["reply"].startswith("Hello") or detail["fields"]["reply"]
     edited = detail["fields"]["reply"] + "\n\nP.S. Edited by the reviewer."
-    reviewer.post(f"/api/approvals/{item['id']}/decision/",
-                  {"decision": "approve", "edited": {"reply": edited}, "payload_hash": detail["payload_hash"]})
+    reviewer.post(
+        f"/api/approvals/{item['id']}/decision/",
+        {"decision": "approve", "edited": {"reply": edited}, "payload_hash": detail["payload_hash"]},
+    )
 
     collector.wait_for_status("succeeded")
     collector.socket.close()
     events = collector.events
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), "events lost or out of order"
-    finished = [e["node_id"] for e in events if e["type"] == "step.status" and e["data"]["status"] == "succeeded"]
+    finished = [
+        e["node_id"] for e in events if e["type"] == "step.status" and e["data"]["status"] == "succeeded"
+    ]
     assert finished == ["trigger", "classify", "draft", "review", "send"]
 
     detail = builder.get(f"/api/runs/{run['id']}/")
@@ -101,5 +109,9 @@ def test_websocket_refuses_a_foreign_origin(production_server):
     builder = Session(base, "builder", "baton-builder-demo")
     ws_url = base.replace("http://", "ws://") + "/ws/runs/1/"
     with pytest.raises(Exception):  # noqa: B017 - the handshake is refused with HTTP 403
-        connect(ws_url, origin="http://evil.example", additional_headers={"Cookie": builder.cookie_header()},
-                open_timeout=5)
+        connect(
+            ws_url,
+            origin="http://evil.example",
+            additional_headers={"Cookie": builder.cookie_header()},
+            open_timeout=5,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -136,7 +137,9 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baton API",
-    "DESCRIPTION": "Workflows, runs, the review inbox and the outbox. Errors: {error: {code, message, details}}.",
+    "DESCRIPTION": (
+        "Workflows, runs, the review inbox and the outbox. Errors: {error: {code, message, details}}."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -183,7 +186,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Engine knobs, turned into a typed config for orchestrator_core by backend.runs.engine.
-ORCHESTRATOR = {
+ORCHESTRATOR: dict[str, Any] = {
     "LEASE_SECONDS": env_int("BATON_LEASE_SECONDS", 120),
     "MODELS": [],  # extra litellm models: [{"name", "litellm_model", "api_base", "api_key", "tier"}]
 }

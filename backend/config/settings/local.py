@@ -1,5 +1,5 @@
 """Embedded mode for one machine (``make run``): everything in one process."""
 
-from backend.config.settings.base import *  # noqa: F403
+from backend.config.settings.base import *
 
-EMBEDDED_WORKER = env_bool("BATON_EMBEDDED_WORKER", BATON_MODE == "embedded")  # noqa: F405
+EMBEDDED_WORKER = env_bool("BATON_EMBEDDED_WORKER", BATON_MODE == "embedded")

@@ -2,7 +2,7 @@
 
 import os
 
-from backend.config.settings.base import *  # noqa: F403
+from backend.config.settings.base import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMBEDDED_WORKER = False
@@ -15,4 +15,4 @@ else:
 
     DATABASES = {"default": dict(dj_database_url.parse(os.environ["BATON_TEST_DATABASE_URL"]))}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]

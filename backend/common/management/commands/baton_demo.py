@@ -23,8 +23,11 @@ DEMO_USERS = [
 ]
 
 DEMO_WORKFLOWS = [
-    ("support_reply.json", "Reply to a customer email",
-     "Classify a customer's e-mail, draft a reply with an LLM, have a person review it, then send it."),
+    (
+        "support_reply.json",
+        "Reply to a customer email",
+        "Classify a customer's e-mail, draft a reply with an LLM, have a person review it, then send it.",
+    ),
 ]
 
 
@@ -33,10 +36,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
-            users = {name: user_upsert(username=name, password=pw, role=role, display_name=display,
-                                       email=f"{name}@baton.local")
-                     for name, pw, role, display in DEMO_USERS}
-            support, _ = Queue.objects.get_or_create(name="Support", defaults={"description": "Customer replies"})
+            users = {
+                name: user_upsert(
+                    username=name, password=pw, role=role, display_name=display, email=f"{name}@baton.local"
+                )
+                for name, pw, role, display in DEMO_USERS
+            }
+            support, _ = Queue.objects.get_or_create(
+                name="Support", defaults={"description": "Customer replies"}
+            )
             support.members.add(users["reviewer"], users["admin"])
             for filename, name, description in DEMO_WORKFLOWS:
                 path = settings.BASE_DIR / "fixtures" / "workflows" / filename

@@ -24,6 +24,11 @@ class Command(BaseCommand):
         worker = "in-process worker" if getattr(settings, "EMBEDDED_WORKER", False) else "external workers"
         self.stdout.write(self.style.SUCCESS(f"Baton ({mode} mode, {worker}) at http://{host}:{port}/"))
         uvicorn.run(
-            "backend.config.asgi:application", host=host, port=port, workers=1, log_level="warning",
-            lifespan="off", ws_max_size=1 << 20,
+            "backend.config.asgi:application",
+            host=host,
+            port=port,
+            workers=1,
+            log_level="warning",
+            lifespan="off",
+            ws_max_size=1 << 20,
         )
