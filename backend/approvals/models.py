@@ -53,4 +53,3 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"approval {self.id} ({self.status})"
-

@@ -9,7 +9,7 @@ server loop, which measured 1-5 ms.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer
@@ -22,7 +22,7 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
         self._server_loop = asyncio.get_running_loop()
         return await super().receive(channel)
 
-    async def _on_server_loop(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    async def _on_server_loop(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
         loop = self._server_loop
         if loop is not None and loop is not asyncio.get_running_loop() and loop.is_running():
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(fn(*args), loop))

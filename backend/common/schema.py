@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 AnySerializer = serializers.Serializer[Any]
@@ -60,6 +60,20 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
     }
 
 
+def enum_field(component_name: str, values: list[str], **kwargs: Any) -> serializers.ChoiceField:
+    """A ChoiceField documented as the shared enum component ``component_name``.
+
+    For a choice set that appears in several components under the same field name (``status``
+    of a run summary and a run detail), which drf-spectacular could otherwise only name by hash.
+    """
+
+    @extend_schema_field({"type": "string", "enum": values}, component_name=component_name)
+    class NamedChoiceField(serializers.ChoiceField):
+        pass
+
+    return NamedChoiceField(choices=values, **kwargs)
+
+
 _PAGINATED: dict[str, type[AnySerializer]] = {}
 
 
@@ -71,14 +85,15 @@ def paginated(item: type[AnySerializer]) -> type[AnySerializer]:
     base = item.__name__.removesuffix("Serializer")
     name = f"Paginated{base}ListSerializer"
     if name not in _PAGINATED:
-        attrs: dict[str, Any] = {
-            "__module__": __name__,
-            "count": serializers.IntegerField(help_text="Total number of items."),
-            "next": serializers.URLField(allow_null=True, help_text="URL of the next page, or null."),
-            "previous": serializers.URLField(allow_null=True, help_text="URL of the previous page, or null."),
-            "results": item(many=True),
-        }
-        _PAGINATED[name] = type(AnySerializer)(name, (AnySerializer,), attrs)
+
+        class Page(AnySerializer):
+            count = serializers.IntegerField(help_text="Total number of items.")
+            next = serializers.URLField(allow_null=True, help_text="URL of the next page, or null.")
+            previous = serializers.URLField(allow_null=True, help_text="URL of the previous page, or null.")
+            results = item(many=True)
+
+        Page.__name__ = Page.__qualname__ = name  # drf-spectacular names the component after the class
+        _PAGINATED[name] = Page
     return _PAGINATED[name]
 
 

@@ -34,7 +34,17 @@ def start_embedded_worker() -> None:
     )
     threading.Thread(target=worker.start, name="baton-embedded-worker", daemon=True).start()
     threading.Thread(target=_reaper_loop, name="baton-embedded-reaper", daemon=True).start()
+    threading.Thread(target=_warm_up, name="baton-llm-warm-up", daemon=True).start()
     logger.info("Embedded Celery worker started")
+
+
+def _warm_up() -> None:
+    from backend.common.engine import llm_client
+
+    try:
+        llm_client().warm_up()
+    except Exception:
+        logger.warning("Could not preload the LLM gateway", exc_info=True)
 
 
 def _reaper_loop(interval: float = 30.0) -> None:

@@ -29,4 +29,3 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"to {self.to}: {self.subject}"
-

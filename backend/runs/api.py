@@ -16,6 +16,7 @@ from backend.common.schema import (
     AnySerializer,
     ErrorBodySerializer,
     WorkflowRefSerializer,
+    enum_field,
     error_responses,
 )
 from backend.common.schema import paginated as paginated_of
@@ -34,7 +35,16 @@ def _user(request: Request) -> User:
 
 # --- Response shapes (documentation only: the views return the dicts built below) -------------
 
-STEP_STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "skipped", "retrying", "outcome_unknown"]
+STEP_STATUSES = [
+    "queued",
+    "running",
+    "waiting",
+    "succeeded",
+    "failed",
+    "skipped",
+    "retrying",
+    "outcome_unknown",
+]
 
 
 class RunErrorSerializer(ErrorBodySerializer):
@@ -65,7 +75,7 @@ class RunSummarySerializer(AnySerializer):
     id = serializers.IntegerField()
     workflow = WorkflowRefSerializer()
     version = serializers.IntegerField(help_text="Number of the workflow version that runs.")
-    status = serializers.ChoiceField(choices=Run.Status.choices)
+    status = enum_field("RunStatusEnum", Run.Status.values)
     error = RunErrorSerializer(allow_null=True)
     started_by = serializers.CharField(allow_null=True, help_text="Username.")
     created_at = serializers.DateTimeField()
@@ -120,7 +130,7 @@ class RunStartApi(APIView):
     @extend_schema_serializer(component_name="RunStart")
     class InputSerializer(AnySerializer):
         inputs = serializers.JSONField(default=dict)
-        source = serializers.ChoiceField(choices=["published", "draft"], default="published")
+        source = serializers.ChoiceField(choices=["published", "draft"], default="published")  # type: ignore[assignment]
 
     @extend_schema(
         summary="Start a run",
@@ -152,7 +162,9 @@ class RunListApi(APIView):
         operation_id="runs_list",
         parameters=[
             OpenApiParameter("workflow", OpenApiTypes.INT, description="Only runs of this workflow id."),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=Run.Status.values, description="Only runs in this status."),
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=Run.Status.values, description="Only runs in this status."
+            ),
             PAGE_PARAMETER,
         ],
         responses={200: paginated_of(RunSummarySerializer), **error_responses(401, 404)},

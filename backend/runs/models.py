@@ -99,4 +99,3 @@ class Effect(models.Model):
 
     def __str__(self) -> str:
         return f"effect {self.key} ({self.status})"
-

@@ -12,7 +12,8 @@ from backend.accounts.models import User
 from backend.common.api import paginated
 from backend.common.engine import registry
 from backend.common.errors import Forbidden
-from backend.common.schema import PAGE_PARAMETER, AnySerializer, error_responses, paginated as paginated_of
+from backend.common.schema import PAGE_PARAMETER, AnySerializer, error_responses
+from backend.common.schema import paginated as paginated_of
 from backend.workflows import services
 from backend.workflows.models import Workflow, WorkflowVersion
 from backend.workflows.selectors import (
@@ -34,7 +35,7 @@ def _user(request: Request) -> User:
 
 class PortSerializer(AnySerializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class NodeTypeSerializer(AnySerializer):
@@ -66,9 +67,9 @@ class IssueSerializer(AnySerializer):
 
 class TriggerFieldSerializer(AnySerializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     type = serializers.CharField(help_text="`string`, `text`, `number` or `boolean`.")
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
 
 
 class WorkflowSummarySerializer(AnySerializer):
@@ -76,7 +77,9 @@ class WorkflowSummarySerializer(AnySerializer):
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     revision = serializers.IntegerField(help_text="Draft revision; send it back on PATCH.")
-    published_version = serializers.IntegerField(allow_null=True, help_text="Number of the published version.")
+    published_version = serializers.IntegerField(
+        allow_null=True, help_text="Number of the published version."
+    )
     updated_at = serializers.DateTimeField()
     updated_by = serializers.CharField(allow_null=True, help_text="Username.")
 

@@ -70,4 +70,3 @@ class WorkflowShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} may {self.permission} {self.workflow_id}"
-

@@ -142,6 +142,13 @@ class LiteLLMClient:
                 pass
         self._registered = True
 
+    def warm_up(self) -> None:
+        """Import litellm now (about 4 s) so that the first LLM step does not pay for it.
+
+        Workers call this in the background when they start.
+        """
+        self._register_costs(_litellm())
+
     def complete(self, request: LLMRequest) -> LLMResponse:
         """Run one chat completion.
 
