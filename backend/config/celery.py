@@ -4,7 +4,6 @@ worker thread inside the web process (see `backend.config.embedded`)."""
 from __future__ import annotations
 
 import os
-
 import threading
 from typing import Any
 
