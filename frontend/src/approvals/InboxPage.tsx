@@ -1,7 +1,8 @@
-import { useEffect } from "react";
-import { Link, useSearchParams } from "react-router-dom";
+import { useEffect, type KeyboardEvent, type MouseEvent } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import { fmtTime } from "../components/format";
+import { notifyInboxChanged } from "../components/inboxEvents";
 import { Pager } from "../components/Pager";
 import { StatusBadge } from "../components/StatusBadge";
 import { Empty, ErrorBox, Loading } from "../components/States";
@@ -17,7 +18,30 @@ export function InboxPage() {
   const [params, setParams] = useSearchParams();
   const status = params.get("status") ?? "pending";
   const page = Number(params.get("page") ?? "1") || 1;
+  const navigate = useNavigate();
   const { data, error, loading, reload } = useApi(() => api.approvals({ status, page }), [status, page]);
+
+  // Every fresh list refreshes the top bar's badge: the pending tab already knows the number.
+  useEffect(() => {
+    if (!data) return;
+    notifyInboxChanged(status === "pending" ? { pending: data.count } : {});
+  }, [data, status]);
+
+  function onRowClick(e: MouseEvent<HTMLTableRowElement>, href: string) {
+    // The title link handles itself; a drag that selected text is not a click.
+    if ((e.target as HTMLElement).closest("a, button, input, textarea, select")) return;
+    if (window.getSelection()?.toString()) return;
+    if (e.ctrlKey || e.metaKey) window.open(href, "_blank", "noopener");
+    else navigate(href);
+  }
+
+  function onRowKey(e: KeyboardEvent<HTMLTableRowElement>, href: string) {
+    if (e.target !== e.currentTarget) return;
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      navigate(href);
+    }
+  }
 
   // Poll until the inbox websocket exists.
   useEffect(() => {
@@ -63,10 +87,19 @@ export function InboxPage() {
               </tr>
             </thead>
             <tbody>
-              {data.results.map((a) => (
-                <tr key={a.id} data-testid={`approval-row-${a.id}`}>
+              {data.results.map((a) => {
+                const href = `/inbox/${a.id}`;
+                return (
+                <tr
+                  key={a.id}
+                  data-testid={`approval-row-${a.id}`}
+                  className="row-link"
+                  tabIndex={0}
+                  onClick={(e) => onRowClick(e, href)}
+                  onKeyDown={(e) => onRowKey(e, href)}
+                >
                   <td>
-                    <Link to={`/inbox/${a.id}`}>{a.title}</Link>
+                    <Link to={href}>{a.title}</Link>
                   </td>
                   <td>{a.workflow.name}</td>
                   <td>{a.queue}</td>
@@ -76,7 +109,8 @@ export function InboxPage() {
                     <StatusBadge status={a.decision ? `${a.decision}d` : a.status} />
                   </td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
           <Pager

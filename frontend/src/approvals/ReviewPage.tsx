@@ -4,6 +4,8 @@ import { api, ApiError } from "../api/client";
 import type { ApprovalDetail } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { fmtTime } from "../components/format";
+import { Markdown } from "../components/Markdown";
+import { notifyInboxChanged } from "../components/inboxEvents";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading, errorParts } from "../components/States";
 import { useApi } from "../components/useApi";
@@ -66,6 +68,7 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           payload_hash: approval.payload_hash,
         });
         setApproval(done);
+        notifyInboxChanged();
         setOutcome(decision === "approve" ? "Approved" : "Rejected");
         window.setTimeout(() => navigate("/inbox"), 1200);
       } catch (e) {
@@ -120,8 +123,8 @@ function Review({ initial }: { initial: ApprovalDetail }) {
       {approval.instructions && (
         <section className="card">
           <h2>Instructions</h2>
-          {/* Plain text on purpose: never inject reviewer-facing HTML. */}
-          <p className="prewrap">{approval.instructions}</p>
+          {/* Markdown, never HTML: see Markdown.tsx for what is allowed. */}
+          <Markdown>{approval.instructions}</Markdown>
         </section>
       )}
       {Object.keys(approval.context ?? {}).length > 0 && (

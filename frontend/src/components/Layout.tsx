@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { NavLink, Outlet } from "react-router-dom";
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
+import { onInboxChanged } from "./inboxEvents";
 
 function usePendingCount(): number | null {
   const [count, setCount] = useState<number | null>(null);
@@ -14,9 +15,15 @@ function usePendingCount(): number | null {
         .catch(() => alive && setCount(null));
     void load();
     const t = window.setInterval(load, 15000);
+    // Pages that know the inbox changed (a decision, a fresh list) say so: refresh now.
+    const off = onInboxChanged(({ pending }) => {
+      if (typeof pending === "number") setCount(pending);
+      else void load();
+    });
     return () => {
       alive = false;
       window.clearInterval(t);
+      off();
     };
   }, []);
   return count;

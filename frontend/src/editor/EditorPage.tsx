@@ -281,7 +281,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             fitView
-            fitViewOptions={{ maxZoom: 1.2 }}
+            fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
             proOptions={{ hideAttribution: true }}
           >
             <Background />

@@ -1,8 +1,25 @@
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider } from "@xyflow/react";
-import { useMemo } from "react";
+import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow } from "@xyflow/react";
+import { useEffect, useMemo } from "react";
 import type { NodeType, StepStatus, WorkflowDocument } from "../api/types";
 import { nodeTypes } from "./nodeTypes";
 import { toFlow } from "./serialize";
+
+const FIT_VIEW = { padding: 0.2, maxZoom: 1 };
+
+/**
+ * fitView runs once, when the nodes are first measured; node types arriving later (ports)
+ * and the first status badges change node sizes, so fit again when those change.
+ */
+function RefitOnResize({ signature }: { signature: string }) {
+  const { fitView } = useReactFlow();
+  const ready = useNodesInitialized();
+  useEffect(() => {
+    if (!ready) return;
+    const t = window.requestAnimationFrame(() => void fitView(FIT_VIEW));
+    return () => window.cancelAnimationFrame(t);
+  }, [ready, signature, fitView]);
+  return null;
+}
 
 /** The run page's view of a document: same GenericNode, statuses on, nothing editable. */
 export function ReadOnlyCanvas({
@@ -21,6 +38,7 @@ export function ReadOnlyCanvas({
       edges: flow.edges,
     };
   }, [document, types, statuses]);
+  const signature = `${nodes.length}:${types.length}:${Object.values(statuses).some(Boolean)}`;
   return (
     <ReactFlowProvider>
       <ReactFlow
@@ -32,12 +50,12 @@ export function ReadOnlyCanvas({
         elementsSelectable={false}
         deleteKeyCode={null}
         fitView
-        fitViewOptions={{ maxZoom: 1.2 }}
+        fitViewOptions={FIT_VIEW}
         proOptions={{ hideAttribution: true }}
       >
         <Background />
-        <MiniMap ariaLabel="Mini map" />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={FIT_VIEW} />
+        <RefitOnResize signature={signature} />
       </ReactFlow>
     </ReactFlowProvider>
   );

@@ -18,6 +18,7 @@ export function RunDialog({ fields, onStart, onClose }: Props) {
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     const inputs: Record<string, unknown> = {};
     for (const f of fields) {
       const v = values[f.name];
@@ -65,6 +66,13 @@ export function RunDialog({ fields, onStart, onClose }: Props) {
                   required={f.required}
                   value={String(v ?? "")}
                   onChange={(e) => set(e.target.value)}
+                  onKeyDown={(e) => {
+                    // Enter in a one-line field starts the run (also with several fields).
+                    if (e.key === "Enter" && !e.nativeEvent.isComposing && !e.shiftKey) {
+                      e.preventDefault();
+                      e.currentTarget.form?.requestSubmit();
+                    }
+                  }}
                 />
               )}
             </div>
