@@ -90,7 +90,7 @@ def test_drag_connect_configure_save_reload(open_page):
 
     # Connect the e-mail step's output to the new node's input.
     edges_before = builder.locator(".react-flow__edge").count()
-    builder.locator(f'.react-flow__handle[data-nodeid="send"][data-handlepos="right"]').drag_to(
+    builder.locator('.react-flow__handle[data-nodeid="send"][data-handlepos="right"]').drag_to(
         builder.locator(f'.react-flow__handle[data-nodeid="{new_id}"][data-handlepos="left"]')
     )
     expect(builder.locator(".react-flow__edge")).to_have_count(edges_before + 1)

@@ -24,6 +24,8 @@ import { RunDialog } from "./RunDialog";
 import { indexNodeTypes, toDocument } from "./serialize";
 import { editorReducer, initialEditorState, isDirty } from "./store";
 
+const FIT_VIEW = { padding: 0.2, maxZoom: 1 };
+
 export function EditorPage() {
   const { id = "" } = useParams();
   const wf = useApi(() => api.workflow(id), [id]);
@@ -281,12 +283,12 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             fitView
-            fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+            fitViewOptions={FIT_VIEW}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
             <MiniMap pannable zoomable ariaLabel="Mini map" />
-            <Controls />
+            <Controls fitViewOptions={FIT_VIEW} />
           </ReactFlow>
         </div>
         {selectedNode ? (

@@ -15,8 +15,9 @@ function RefitOnResize({ signature }: { signature: string }) {
   const ready = useNodesInitialized();
   useEffect(() => {
     if (!ready) return;
-    const t = window.requestAnimationFrame(() => void fitView(FIT_VIEW));
-    return () => window.cancelAnimationFrame(t);
+    // After the ResizeObserver has measured the new sizes.
+    const t = window.setTimeout(() => void fitView(FIT_VIEW), 80);
+    return () => window.clearTimeout(t);
   }, [ready, signature, fitView]);
   return null;
 }
