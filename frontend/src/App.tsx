@@ -1,4 +1,4 @@
-import { BrowserRouter, Route, Routes } from "react-router-dom";
+import { BrowserRouter, Link, Route, Routes } from "react-router-dom";
 import { InboxPage } from "./approvals/InboxPage";
 import { ReviewPage } from "./approvals/ReviewPage";
 import { AuthProvider, RequireAuth } from "./auth/AuthContext";
@@ -34,8 +34,11 @@ export function App() {
             <Route
               path="*"
               element={
-                <main className="page">
-                  <Empty>Page not found.</Empty>
+                <main className="page not-found">
+                  <Empty>
+                    <span>Page not found.</span>
+                    <Link to="/">Back to workflows</Link>
+                  </Empty>
                 </main>
               }
             />

@@ -38,6 +38,8 @@ function Review({ initial }: { initial: ApprovalDetail }) {
   const [error, setError] = useState<unknown>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
   const claimTried = useRef(false);
+  const leaveTimer = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(leaveTimer.current), []);
   const pending = approval.status === "pending" && !outcome;
 
   useEffect(() => {
@@ -70,7 +72,7 @@ function Review({ initial }: { initial: ApprovalDetail }) {
         setApproval(done);
         notifyInboxChanged();
         setOutcome(decision === "approve" ? "Approved" : "Rejected");
-        window.setTimeout(() => navigate("/inbox"), 1200);
+        leaveTimer.current = window.setTimeout(() => navigate("/inbox"), 1200);
       } catch (e) {
         setError(e);
         setBusy(false);

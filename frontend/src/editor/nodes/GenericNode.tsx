@@ -62,11 +62,19 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
   const outputs = outputsOf(data);
   const color = categoryColor(data.nodeType?.category);
   const rows = Math.max(inputs.length, outputs.length, 1);
+  // Labelled ports (more than one on a side) sit inside the node: keep the text clear of them.
+  const labelRoom = (ports: typeof inputs) =>
+    ports.length > 1 ? 18 + Math.max(...ports.map((p) => (p.label || p.name).length)) * 6.5 : 14;
   const cls = ["baton-node", selected ? "selected" : "", data.hasIssue ? "has-issue" : "", data.status ? `run-${data.status}` : ""]
     .filter(Boolean)
     .join(" ");
   return (
-    <div className={cls} style={{ borderTopColor: color, minHeight: 44 + rows * 14 }}>
+    <div className={cls} style={{
+        borderTopColor: color,
+        minHeight: 44 + rows * 14,
+        paddingLeft: labelRoom(inputs),
+        paddingRight: labelRoom(outputs),
+      }}>
       <Ports ports={inputs} side="in" name={name} />
       <div className="baton-node-body">
         <div className="baton-node-title" style={{ color }}>
