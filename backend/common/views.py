@@ -60,3 +60,16 @@ def spa_index(request: HttpRequest) -> HttpResponse | FileResponse:
 
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     return JsonResponse(error_body("NOT_FOUND", f"No API endpoint at {request.path}."), status=404)
+
+
+def api_server_error(request: HttpRequest) -> HttpResponse:
+    """A bug must still answer API clients in the API's shape (never an HTML page)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("INTERNAL_ERROR", "Something went wrong on our side."), status=500)
+    return HttpResponse("Server error", status=500, content_type="text/plain")
+
+
+def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("BAD_REQUEST", "The request could not be read."), status=400)
+    return HttpResponse("Bad request", status=400, content_type="text/plain")

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.accounts import api as accounts_api
 from backend.approvals import api as approvals_api
-from backend.common.views import HealthApi, api_not_found, spa_index
+from backend.common.views import HealthApi, api_bad_request, api_not_found, api_server_error, spa_index
 from backend.connectors import api as connectors_api
 from backend.runs import api as runs_api
 from backend.workflows import api as workflows_api
@@ -64,3 +64,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^(?!api/|admin/|static/|ws/).*$", spa_index, name="spa"),
 ]
+
+handler400 = api_bad_request
+handler500 = api_server_error

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -47,7 +47,32 @@ def step_record_from_row(row: StepRun) -> StepRecord:
     )
 
 
+STEP_FIELDS = [
+    "status",
+    "attempts",
+    "inputs",
+    "output",
+    "ports",
+    "error",
+    "request",
+    "resume",
+    "started_at",
+    "ended_at",
+    "meta",
+]
+
+
 class DjangoRunStore:
+    """One instance per `run_advance` call; it remembers the claimed runs' last event seq."""
+
+    def __init__(self) -> None:
+        self._last_seq: dict[int, int] = {}
+
+    def _append(self, run_id: int, events: Sequence[Event], fence: int) -> None:
+        self._last_seq[run_id] = run_events_append(
+            run_id=run_id, events=events, fence=fence, last_seq=self._last_seq.get(run_id)
+        )
+
     def claim(self, run_id: str, *, owner: str, lease_seconds: float) -> RunSnapshot | None:
         now = timezone.now()
         with transaction.atomic():
@@ -66,6 +91,7 @@ class DjangoRunStore:
                 return None
             run = Run.objects.select_related("version").get(id=int(run_id))
             steps = {row.node_id: step_record_from_row(row) for row in run.steps.all()}
+            self._last_seq[run.id] = run.last_seq
         return RunSnapshot(
             run_id=str(run.id),
             document=run.version.document,
@@ -78,23 +104,25 @@ class DjangoRunStore:
 
     def save_step(self, run_id: str, *, fence: int, step: StepRecord, events: Sequence[Event] = ()) -> None:
         with transaction.atomic():
-            run_events_append(run_id=int(run_id), events=events, fence=fence)
-            StepRun.objects.update_or_create(
+            self._append(int(run_id), events, fence)
+            row = StepRun(
                 run_id=int(run_id),
                 node_id=step.node_id,
-                defaults={
-                    "status": str(step.status),
-                    "attempts": step.attempts,
-                    "inputs": step.inputs,
-                    "output": step.output,
-                    "ports": list(step.ports),
-                    "error": dict(step.error) if step.error is not None else None,
-                    "request": step.request,
-                    "resume": step.resume,
-                    "started_at": step.started_at,
-                    "ended_at": step.ended_at,
-                    "meta": dict(step.meta),
-                },
+                status=str(step.status),
+                attempts=step.attempts,
+                inputs=step.inputs,
+                output=step.output,
+                ports=list(step.ports),
+                error=dict(step.error) if step.error is not None else None,
+                request=step.request,
+                resume=step.resume,
+                started_at=step.started_at,
+                ended_at=step.ended_at,
+                meta=dict(step.meta),
+            )
+            # One INSERT ... ON CONFLICT DO UPDATE instead of SELECT + INSERT/UPDATE.
+            StepRun.objects.bulk_create(
+                [row], update_conflicts=True, unique_fields=["run", "node_id"], update_fields=STEP_FIELDS
             )
             if step.status == StepStatus.WAITING and step.request is not None and step.resume is None:
                 from backend.approvals.services import approval_open  # approvals builds on runs
@@ -111,7 +139,7 @@ class DjangoRunStore:
         events: Sequence[Event] = (),
     ) -> None:
         with transaction.atomic():
-            run_events_append(run_id=int(run_id), events=events, fence=fence)
+            self._append(int(run_id), events, fence)
             metas = StepRun.objects.filter(run_id=int(run_id)).values_list("meta", flat=True)
             total = sum(float((meta or {}).get("cost_usd") or 0.0) for meta in metas)
             Run.objects.filter(id=int(run_id)).update(
@@ -128,7 +156,11 @@ class DjangoRunStore:
         return Run.objects.filter(id=int(run_id), fence=fence).update(lease_until=until) == 1
 
     def cancel_requested(self, run_id: str) -> bool:
-        return bool(Run.objects.filter(id=int(run_id)).values_list("cancel_requested", flat=True).first())
+        # Asked once per round of every run: plain SQL skips the ORM's query compilation.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT cancel_requested FROM {Run._meta.db_table} WHERE id = %s", [int(run_id)])  # noqa: S608
+            row = cursor.fetchone()
+        return bool(row and row[0])
 
     def effect_begin(self, key: str, *, run_id: str, node_id: str) -> EffectRecord:
         try:

@@ -102,6 +102,7 @@ class _Advance:
         self.run_id = snap.run_id
         self.fence = snap.fence
         self.steps: dict[str, StepRecord] = dict(snap.steps)
+        self.renewed_at = services.clock.monotonic()
         self.pending: list[Event] = [
             Event("run.status", None, {"status": str(RunStatus.RUNNING), "error": None})
         ]
@@ -146,9 +147,7 @@ class _Advance:
                 self._save(StepRecord(node_id, StepStatus.SKIPPED, started_at=None, ended_at=now))
             for node_id in ready:
                 self._execute(workflow, node_id)
-                if not self.store.renew_lease(
-                    self.run_id, fence=self.fence, lease_seconds=self.services.lease_seconds
-                ):
+                if not self._renew_lease_if_due():
                     return None
                 if self.steps[node_id].status in (StepStatus.FAILED, StepStatus.OUTCOME_UNKNOWN):
                     break
@@ -158,6 +157,19 @@ class _Advance:
                 "code": str(ErrorCode.INTERNAL_ERROR),
                 "message": "The run made no progress (no node was ready).",
             },
+        )
+
+    def _renew_lease_if_due(self) -> bool:
+        """Renew once a third of the lease has passed (every step would cost a write each).
+
+        Every save already checks the fence, so a lost lease is noticed at the next write anyway.
+        """
+        now = self.services.clock.monotonic()
+        if now - self.renewed_at < self.services.lease_seconds / 3:
+            return True
+        self.renewed_at = now
+        return self.store.renew_lease(
+            self.run_id, fence=self.fence, lease_seconds=self.services.lease_seconds
         )
 
     def _run_error(self, workflow: Workflow) -> dict[str, Any] | None:
@@ -181,7 +193,11 @@ class _Advance:
             request=request,
             resume=resume,
         )
-        self._save(running)
+        node = workflow.node(node_id)
+        quick = self.services.registry.get(node.type, node.type_version).quick  # validated at the start
+        deferred = [_step_event(running)] if quick else []
+        if not quick:
+            self._save(running)
         ctx = RunContext(
             run_id=self.run_id,
             node_id=node_id,
@@ -196,7 +212,6 @@ class _Advance:
             resume=resume,
         )
         try:
-            node = workflow.node(node_id)
             node_type = self.services.registry.get(node.type, node.type_version)
             config = node_type.config_model.model_validate(dict(node.config))
             result = node_type.execute(ctx, config)
@@ -239,4 +254,4 @@ class _Advance:
                 ended_at=clock.now(),
                 meta=dict(ctx.meta),
             )
-        self._save(step, ctx.events)
+        self._save(step, [*deferred, *ctx.events])

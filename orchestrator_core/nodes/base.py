@@ -106,6 +106,12 @@ class NodeType:
     icon: str = "box"
     description: str = ""
     is_trigger: bool = False
+    quick: bool = False
+    """Pure and fast (no I/O): the runner stores its running and final state in one write.
+
+    Watchers still receive both events; a slow or side-effecting node must leave this False so
+    that its running state (and attempt count) is durable before it starts.
+    """
     side_effect: bool = False
     """True when the node acts on the world (email, non-GET HTTP): shown in the UI."""
     dynamic_outputs: Callable[[Mapping[str, Any]], tuple[Port, ...]] | None = None

@@ -181,3 +181,10 @@ def test_huge_document_is_413(client_for, support_workflow):
     )
     assert response.status_code in (400, 413)
     assert _err(response)["code"] in {"PAYLOAD_TOO_LARGE", "PARSE_ERROR", "BAD_REQUEST"}
+
+
+def test_body_over_the_limit_is_413_in_the_api_shape(client_for):
+    body = '{"name": "' + "x" * 3_000_000 + '"}'
+    response = client_for("alice").post("/api/workflows/", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert _err(response)["code"] == "PAYLOAD_TOO_LARGE"

@@ -364,3 +364,43 @@ def test_crashed_running_step_is_retried(
     clock.advance(11)
     assert advance_run(run_id, services) == RunStatus.SUCCEEDED
     assert store.steps(run_id)["t"].attempts == 2
+
+
+def test_quick_nodes_are_written_once_but_still_report_running(
+    store: InMemoryRunStore, services: RunnerServices
+) -> None:
+    doc = make_doc(
+        [("start", "trigger.manual", {}), ("t1", "data.template", {"template": "hi {{ trigger.from }}"})],
+        [("start", "out", "t1", "in")],
+    )
+    run_id = store.create_run(doc, INPUT)
+    saves: list[str] = []
+    original = store.save_step
+
+    def counting_save(run_id: str, *, fence: int, step: Any, events: Any = ()) -> None:
+        saves.append(f"{step.node_id}:{step.status}")
+        original(run_id, fence=fence, step=step, events=events)
+
+    store.save_step = counting_save  # type: ignore[method-assign]
+    assert advance_run(run_id, services) == RunStatus.SUCCEEDED
+    assert saves == ["start:succeeded", "t1:succeeded"]
+    t1_events = [
+        e.data["status"] for _, e in store.events(run_id) if e.type == "step.status" and e.node_id == "t1"
+    ]
+    assert t1_events == ["running", "succeeded"]
+
+
+def test_slow_nodes_store_running_before_they_start(
+    store: InMemoryRunStore, services: RunnerServices, support_doc: dict[str, Any]
+) -> None:
+    run_id = store.create_run(support_doc, INPUT)
+    seen: list[str] = []
+    original = store.save_step
+
+    def recording_save(run_id: str, *, fence: int, step: Any, events: Any = ()) -> None:
+        seen.append(f"{step.node_id}:{step.status}")
+        original(run_id, fence=fence, step=step, events=events)
+
+    store.save_step = recording_save  # type: ignore[method-assign]
+    advance_run(run_id, services)
+    assert seen[:3] == ["trigger:succeeded", "classify:running", "classify:succeeded"]

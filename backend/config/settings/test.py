@@ -14,5 +14,5 @@ else:
     import dj_database_url
 
     DATABASES = {"default": dict(dj_database_url.parse(os.environ["BATON_TEST_DATABASE_URL"]))}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "backend.common.layers.ThreadSafeInMemoryChannelLayer"}}
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]

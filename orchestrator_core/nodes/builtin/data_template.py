@@ -23,6 +23,7 @@ def execute(ctx: NodeContext, config: DataTemplateConfig, /) -> NodeResult:
 
 
 DATA_TEMPLATE = NodeType(
+    quick=True,
     key="data.template",
     version=1,
     title="Text template",

@@ -36,6 +36,7 @@ def execute(ctx: NodeContext, config: LogicIfConfig, /) -> NodeResult:
 
 
 LOGIC_IF = NodeType(
+    quick=True,
     key="logic.if",
     version=1,
     title="If",

@@ -67,6 +67,7 @@ TRIGGER_MANUAL = NodeType(
     inputs=(),
     outputs=(Port("out"),),
     is_trigger=True,
+    quick=True,
 )
 
 
