@@ -23,7 +23,8 @@ def test_demo_data_prints_accounts_and_is_idempotent():
         ("builder", "baton-builder-demo"),
         ("reviewer", "baton-reviewer-demo"),
     ):
-        assert username in text and password in text
+        assert username in text
+        assert password in text
     assert User.objects.count() == 3
     assert Workflow.objects.count() == 1
     assert WorkflowVersion.objects.filter(published=True).count() == 1
