@@ -73,8 +73,10 @@ class RunEventsConsumer(AsyncJsonWebsocketConsumer):
                     await self._forward(missed)
             await self._forward(event)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """Clients have nothing to say; ignore pings and anything else."""
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Clients have nothing to say: pings, garbage and non-JSON frames are ignored, not fatal."""
 
     async def disconnect(self, code: int) -> None:
         if self.group:

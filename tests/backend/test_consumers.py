@@ -66,6 +66,8 @@ async def test_live_events_follow_the_replay(personas, waiting_run):
     communicator = _communicator(waiting_run.id, personas["alice"], after=last)
     await communicator.connect()
     await communicator.send_json_to({"hello": "ignored"})
+    await communicator.send_to(text_data="{not json")
+    await communicator.send_to(bytes_data=b"\x00\xff")
     from backend.runs.services import run_cancel
 
     await sync_to_async(run_cancel)(run=waiting_run, user=personas["alice"])

@@ -166,7 +166,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 3600}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "backend.common.layers.ThreadSafeInMemoryChannelLayer"}}
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     # kombu's memory transport polls once a second by default: half a second lost per task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.02}
 
