@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from backend.accounts.models import User
 from backend.approvals import services
 from backend.approvals.models import Approval
-from backend.approvals.selectors import approval_get_for_user, approval_list_for_user
+from backend.approvals.selectors import approval_get_for_user, approval_list_for_user, approval_summary
 from backend.common.api import paginated
 from backend.common.schema import (
     PAGE_PARAMETER,
@@ -27,22 +27,6 @@ from backend.common.schema import paginated as paginated_of
 def _user(request: Request) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-def approval_summary(a: Approval) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "run_id": a.run_id,
-        "workflow": {"id": a.run.workflow_id, "name": a.run.workflow.name},
-        "node_id": a.node_id,
-        "queue": a.queue.name,
-        "title": a.title,
-        "status": a.status,
-        "claimed_by": a.claimed_by.username if a.claimed_by else None,
-        "created_at": a.created_at.isoformat(),
-        "decided_at": a.decided_at.isoformat() if a.decided_at else None,
-        "decided_by": a.decided_by.username if a.decided_by else None,
-    }
 
 
 def approval_detail(a: Approval) -> dict[str, Any]:

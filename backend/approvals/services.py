@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.approvals.events import inbox_publish_on_commit
 from backend.approvals.models import Approval, Queue
 from backend.audit.services import audit_record
 from backend.common.errors import ApiError, Conflict
@@ -41,7 +42,7 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
     instructions = str(request.get("instructions") or "")
     context = request.get("context") if isinstance(request.get("context"), dict) else {}
     fields = request.get("fields") if isinstance(request.get("fields"), dict) else {}
-    return Approval.objects.create(
+    approval = Approval.objects.create(
         run_id=run_id,
         node_id=node_id,
         key=key,
@@ -52,6 +53,8 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
         fields=fields,
         payload_hash=payload_hash(title=title, instructions=instructions, context=context, fields=fields),
     )
+    inbox_publish_on_commit(approval=approval, kind="approval.created")
+    return approval
 
 
 def _check_pending(approval: Approval) -> None:
@@ -69,6 +72,8 @@ def approval_claim(*, approval: Approval, user: User) -> Approval:
         .update(claimed_by=user, claimed_at=timezone.now())
     )
     approval.refresh_from_db()
+    if claimed:
+        inbox_publish_on_commit(approval=approval, kind="approval.claimed")
     if not claimed and approval.claimed_by_id != user.id:
         who = approval.claimed_by.username if approval.claimed_by else "someone"
         raise Conflict(
@@ -154,6 +159,7 @@ def approval_decide(
         resume=answer
     )
     run_resume(run_id=approval.run_id)
+    inbox_publish_on_commit(approval=approval, kind="approval.decided")
     audit_record(
         actor=user,
         action=f"approval.{status}",

@@ -15,9 +15,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from backend.approvals.consumers import InboxConsumer  # noqa: E402
 from backend.runs.consumers import RunEventsConsumer  # noqa: E402
 
-websocket_urlpatterns = [path("ws/runs/<int:run_id>/", RunEventsConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/runs/<int:run_id>/", RunEventsConsumer.as_asgi()),
+    path("ws/inbox/", InboxConsumer.as_asgi()),
+]
 
 application = ProtocolTypeRouter(
     {

@@ -122,6 +122,11 @@ class _Publisher:
 _publisher = _Publisher()
 
 
+def publish_to_group(group: str, message: dict[str, Any]) -> concurrent.futures.Future[None]:
+    """Fire-and-forget send of one message to a channel group, in order with the others."""
+    return _publisher.submit(group, message)
+
+
 def run_events_publish(*, run_id: int, events: list[dict[str, Any]]) -> concurrent.futures.Future[None]:
     """Send already-stored events to the run's websocket group (fire-and-forget, in order).
 
