@@ -2,7 +2,7 @@ import { useEffect, type KeyboardEvent, type MouseEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import { fmtTime } from "../components/format";
-import { notifyInboxChanged } from "../components/inboxEvents";
+import { notifyInboxChanged, onInboxChanged } from "../components/inboxEvents";
 import { Pager } from "../components/Pager";
 import { StatusBadge } from "../components/StatusBadge";
 import { Empty, ErrorBox, Loading } from "../components/States";
@@ -24,7 +24,8 @@ export function InboxPage() {
   // Every fresh list refreshes the top bar's badge: the pending tab already knows the number.
   useEffect(() => {
     if (!data) return;
-    notifyInboxChanged(status === "pending" ? { pending: data.count } : {});
+    // Only the pending tab knows the badge's number; other tabs leave it to the socket.
+    if (status === "pending") notifyInboxChanged({ pending: data.count });
   }, [data, status]);
 
   function onRowClick(e: MouseEvent<HTMLTableRowElement>, href: string) {
@@ -43,10 +44,16 @@ export function InboxPage() {
     }
   }
 
-  // Poll until the inbox websocket exists.
+  // The inbox socket (mounted by the layout) announces changes; a slow poll is the fallback.
   useEffect(() => {
-    const t = window.setInterval(() => void reload(true), 5000);
-    return () => window.clearInterval(t);
+    const off = onInboxChanged((change) => {
+      if (change.pending === undefined) void reload(true);
+    });
+    const t = window.setInterval(() => void reload(true), 30000);
+    return () => {
+      off();
+      window.clearInterval(t);
+    };
   }, [reload]);
 
   return (

@@ -3,6 +3,7 @@ import { NavLink, Outlet } from "react-router-dom";
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
 import { onInboxChanged } from "./inboxEvents";
+import { useInboxSocket } from "./useInboxSocket";
 
 function usePendingCount(): number | null {
   const [count, setCount] = useState<number | null>(null);
@@ -14,7 +15,7 @@ function usePendingCount(): number | null {
         .then((p) => alive && setCount(p.count))
         .catch(() => alive && setCount(null));
     void load();
-    const t = window.setInterval(load, 15000);
+    const t = window.setInterval(load, 60000); // a fallback: the inbox socket pushes changes
     // Pages that know the inbox changed (a decision, a fresh list) say so: refresh now.
     const off = onInboxChanged(({ pending }) => {
       if (typeof pending === "number") setCount(pending);
@@ -32,6 +33,7 @@ function usePendingCount(): number | null {
 export function Layout() {
   const { user, logout } = useAuth();
   const pending = usePendingCount();
+  useInboxSocket(Boolean(user));
   return (
     <div className="app">
       <header className="topbar">
