@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
@@ -12,11 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.accounts.lockout import LOCKED_OUT, lockout_message, lockout_seconds
 from backend.accounts.models import User
 from backend.accounts.selectors import user_to_dict
 from backend.audit.services import audit_record
 from backend.common.errors import ApiError
-from backend.common.schema import AnySerializer, error_responses
+from backend.common.schema import AnySerializer, ErrorResponseSerializer, error_responses
 
 
 class UserSerializer(AnySerializer):
@@ -66,6 +67,13 @@ class LoginApi(APIView):
                 e401="Wrong username or password (`INVALID_CREDENTIALS`).",
                 e403="CSRF check failed (`PERMISSION_DENIED`).",
             ),
+            429: OpenApiResponse(
+                response=ErrorResponseSerializer,
+                description=(
+                    "Too many failed sign-ins for this username from this address (`LOCKED_OUT`); "
+                    "see `Retry-After`."
+                ),
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -73,7 +81,21 @@ class LoginApi(APIView):
         SessionAuthentication().enforce_csrf(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # django-axes needs the HttpRequest: it counts failures per username + IP address.
         user = authenticate(request._request, **data.validated_data)
+        if getattr(request._request, "axes_locked_out", False):
+            audit_record(
+                actor=None,
+                action="auth.locked_out",
+                request=request,
+                data={"username": data.validated_data["username"]},
+            )
+            raise ApiError(
+                lockout_message(),
+                code=LOCKED_OUT,
+                status_code=429,
+                details={"retry_after_seconds": lockout_seconds()},
+            )
         if user is None or not isinstance(user, User):
             audit_record(
                 actor=None,

@@ -47,20 +47,25 @@ def _warm_up() -> None:
         logger.warning("Could not preload the LLM gateway", exc_info=True)
 
 
-def _reaper_loop(interval: float = 30.0) -> None:
+def _reaper_loop(interval: float = 5.0, reap_every: int = 6) -> None:
+    """Wake due timers every ``interval`` seconds; re-dispatch stale runs every ``reap_every`` passes."""
     from django.db import close_old_connections
 
-    from backend.runs.services import run_reap
+    from backend.runs.services import run_reap, run_wake_timers
 
     # At start-up, runs left running by the previous process have no live worker: release them.
     _release_orphans()
+    passes = 0
     while True:
         try:
-            run_reap()
+            run_wake_timers()
+            if passes % reap_every == 0:
+                run_reap()
         except Exception:
-            logger.warning("Reaper pass failed", exc_info=True)
+            logger.warning("Scheduler pass failed", exc_info=True)
         finally:
             close_old_connections()
+        passes += 1
         time.sleep(interval)
 
 

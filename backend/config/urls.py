@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.accounts import api as accounts_api
 from backend.approvals import api as approvals_api
+from backend.audit import api as audit_api
 from backend.common.views import HealthApi, api_bad_request, api_not_found, api_server_error, spa_index
 from backend.connectors import api as connectors_api
 from backend.runs import api as runs_api
@@ -54,6 +55,14 @@ api_patterns = [
         name="approval-decision",
     ),
     path("outbox/", connectors_api.OutboxListApi.as_view(), name="outbox-list"),
+    path("connectors/", connectors_api.ConnectorListApi.as_view(), name="connector-list"),
+    path(
+        "connectors/<int:connector_id>/",
+        connectors_api.ConnectorDetailApi.as_view(),
+        name="connector-detail",
+    ),
+    path("audit/", audit_api.AuditListApi.as_view(), name="audit-list"),
+    path("audit/export.csv", audit_api.AuditExportApi.as_view(), name="audit-export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^.*$", api_not_found),

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+
+from backend.common.crypto import EncryptedJSONField
 
 
 class OutboxMessage(models.Model):
@@ -29,3 +32,30 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"to {self.to}: {self.subject}"
+
+
+class Connector(models.Model):
+    """Settings to reach one outside service. ``secret`` is encrypted at rest and write-only in the API."""
+
+    class Kind(models.TextChoices):
+        SMTP = "smtp", "SMTP"
+        HTTP = "http", "HTTP"
+        MODEL = "model", "Model provider"
+        SLACK = "slack", "Slack"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings.")
+    secret = EncryptedJSONField(default=dict, blank=True)
+    allowed_hosts = models.JSONField(default=list, blank=True, help_text="Hosts this connector may reach.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"

@@ -4,11 +4,12 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from backend.accounts.models import User
 from backend.audit.services import audit_record
@@ -16,7 +17,7 @@ from backend.common.engine import lease_seconds, llm_client, registry
 from backend.common.errors import ApiError, Conflict
 from backend.connectors.mail import OutboxMailer
 from backend.runs.events import run_events_append
-from backend.runs.models import Run
+from backend.runs.models import Run, StepRun
 from backend.runs.store import DjangoRunStore
 from backend.workflows.models import Workflow, WorkflowVersion
 from backend.workflows.selectors import workflow_published_version
@@ -144,3 +145,29 @@ def run_reap(*, stale_queued_after: float = 60.0) -> int:
         logger.info("Re-dispatching run %s", run_id)
         _dispatch(run_id)
     return len(expired) + len(lost)
+
+
+def run_wake_timers(*, now: datetime | None = None) -> int:
+    """Resume runs whose durable timer (``flow.delay``) is due. Safe to run anywhere, any time.
+
+    A waiting step whose request is ``{"kind": "delay", "until": iso}`` gets the answer
+    ``{"kind": "delay", "woke_at": iso}`` and its run is queued again; the conditional
+    update makes two schedulers racing each other harmless.
+    """
+    now = now or timezone.now()
+    woken = 0
+    due = StepRun.objects.filter(status="waiting", resume__isnull=True, request__kind="delay").select_related(
+        "run"
+    )
+    for step in due:
+        until = parse_datetime(str((step.request or {}).get("until", "")))
+        if until is None or until > now:
+            continue
+        with transaction.atomic():
+            claimed = StepRun.objects.filter(id=step.id, status="waiting", resume__isnull=True).update(
+                resume={"kind": "delay", "woke_at": now.isoformat()}
+            )
+            if claimed:
+                run_resume(run_id=step.run_id)
+                woken += 1
+    return woken

@@ -47,6 +47,11 @@ def step_record_from_row(row: StepRun) -> StepRecord:
     )
 
 
+def _asks_a_person(request: Any) -> bool:
+    """Approvals ask a person; timers (``{"kind": "delay", "until": ...}``) are woken by the clock."""
+    return isinstance(request, dict) and request.get("kind", "approval") == "approval"
+
+
 STEP_FIELDS = [
     "status",
     "attempts",
@@ -124,7 +129,7 @@ class DjangoRunStore:
             StepRun.objects.bulk_create(
                 [row], update_conflicts=True, unique_fields=["run", "node_id"], update_fields=STEP_FIELDS
             )
-            if step.status == StepStatus.WAITING and step.request is not None and step.resume is None:
+            if step.status == StepStatus.WAITING and _asks_a_person(step.request) and step.resume is None:
                 from backend.approvals.services import approval_open  # approvals builds on runs
 
                 approval_open(run_id=int(run_id), node_id=step.node_id, request=step.request)

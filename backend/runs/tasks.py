@@ -15,3 +15,10 @@ def run_reap() -> None:
     from backend.runs import services
 
     services.run_reap()
+
+
+@shared_task(ignore_result=True)
+def run_wake_timers() -> None:
+    from backend.runs import services
+
+    services.run_wake_timers()

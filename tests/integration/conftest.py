@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.conftest import ROOT, free_port, port_open, require_service
 
@@ -60,6 +61,7 @@ def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "backend.config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "BATON_SECRET_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": f"{PG_URL}/{db_name}",
         "REDIS_URL": REDIS_URL,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

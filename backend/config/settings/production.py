@@ -3,12 +3,26 @@
 Refuses to start with the embedded defaults for anything secret.
 """
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from backend.config.settings.base import *
 
 if SECRET_KEY == INSECURE_DEFAULT_SECRET or len(SECRET_KEY) < 40:
     raise ImproperlyConfigured("Set SECRET_KEY (at least 40 random characters) for production mode.")
+if not BATON_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "Set BATON_SECRET_KEYS for production mode: comma-separated Fernet keys, the first one is primary "
+        "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'). "
+        "Production never derives the secrets key from SECRET_KEY."
+    )
+for _index, _key in enumerate(BATON_SECRET_KEYS):
+    try:
+        Fernet(_key.encode())
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"BATON_SECRET_KEYS entry #{_index + 1} is not a Fernet key (32 url-safe base64 bytes)."
+        ) from _exc
 if not env_str("DATABASE_URL") or not REDIS_URL:
     raise ImproperlyConfigured("Production mode needs DATABASE_URL (PostgreSQL) and REDIS_URL.")
 

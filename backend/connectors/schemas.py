@@ -1,0 +1,218 @@
+"""What each connector kind accepts: non-secret ``config`` and write-only ``secret``, as pydantic models.
+
+Error messages name fields, never values: a secret must not come back in a 400 either.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+_HOST_RE = re.compile(
+    r"^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_HEADER_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_url(value: str, *, https_only: bool = False) -> str:
+    parts = urlsplit(value)
+    schemes = {"https"} if https_only else {"http", "https"}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"must be an absolute {' or '.join(sorted(schemes))} URL")
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials; put them in the secret")
+    return value
+
+
+def url_host(value: str) -> str:
+    return (urlsplit(value).hostname or "").lower()
+
+
+def _check_host(value: str) -> str:
+    if not _HOST_RE.match(value.lower()):
+        raise ValueError("must be a host name")
+    return value.lower()
+
+
+class SmtpConfig(_Strict):
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str = Field(default="", max_length=254)
+    use_tls: bool = True
+    from_email: str = Field(default="", max_length=254)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _check_host(value)
+
+
+class SmtpSecret(_Strict):
+    password: str = Field(default="", max_length=1024)
+
+
+class HttpConfig(_Strict):
+    base_url: str = Field(min_length=1, max_length=2048)
+    auth_type: Literal["none", "bearer", "basic", "header"] = "none"
+    username: str = Field(default="", max_length=254, description="For auth_type basic.")
+    header_name: str = Field(default="", max_length=100, description="For auth_type header.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value)
+
+    @field_validator("header_name")
+    @classmethod
+    def _header(cls, value: str) -> str:
+        if value and not _HEADER_RE.match(value):
+            raise ValueError("must be an HTTP header name")
+        return value
+
+
+class HttpSecret(_Strict):
+    token: str = Field(default="", max_length=4096)
+    password: str = Field(default="", max_length=1024)
+    header_value: str = Field(default="", max_length=4096)
+
+
+class ModelConfig(_Strict):
+    provider: Literal["openai", "anthropic", "azure", "ollama", "openai_compatible"]
+    base_url: str = Field(default="", max_length=2048)
+    models: list[str] = Field(min_length=1, max_length=50)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value) if value else value
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, value: list[str]) -> list[str]:
+        if any(not m.strip() or len(m) > 200 for m in value):
+            raise ValueError("every model name must be 1-200 characters")
+        return [m.strip() for m in value]
+
+
+class ModelSecret(_Strict):
+    api_key: str = Field(default="", max_length=4096)
+
+
+class SlackConfig(_Strict):
+    channel: str = Field(default="", max_length=80)
+
+
+class SlackSecret(_Strict):
+    webhook_url: str = Field(min_length=1, max_length=2048)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value, https_only=True)
+
+
+KINDS: dict[str, tuple[type[_Strict], type[_Strict]]] = {
+    "smtp": (SmtpConfig, SmtpSecret),
+    "http": (HttpConfig, HttpSecret),
+    "model": (ModelConfig, ModelSecret),
+    "slack": (SlackConfig, SlackSecret),
+}
+
+# Providers that need a base_url / an api_key.
+_NEEDS_BASE_URL = {"azure", "ollama", "openai_compatible"}
+_NEEDS_API_KEY = {"openai", "anthropic", "azure"}
+
+
+class ConnectorInvalid(Exception):
+    def __init__(self, problems: list[dict[str, str]]):
+        super().__init__("connector settings are not valid")
+        self.problems = problems
+
+
+def _problems(prefix: str, exc: ValidationError) -> list[dict[str, str]]:
+    # loc and msg only: pydantic's "input" would echo the submitted (maybe secret) value.
+    return [
+        {"field": ".".join([prefix, *(str(p) for p in err["loc"])]), "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def _cross_checks(kind: str, config: BaseModel, secret: BaseModel) -> list[dict[str, str]]:
+    c, s = config.model_dump(), secret.model_dump()
+    out: list[dict[str, str]] = []
+
+    def need(field: str, message: str) -> None:
+        out.append({"field": field, "message": message})
+
+    if kind == "http":
+        auth = c["auth_type"]
+        if auth == "bearer" and not s["token"]:
+            need("secret.token", "is required for auth_type bearer")
+        if auth == "basic":
+            if not c["username"]:
+                need("config.username", "is required for auth_type basic")
+            if not s["password"]:
+                need("secret.password", "is required for auth_type basic")
+        if auth == "header":
+            if not c["header_name"]:
+                need("config.header_name", "is required for auth_type header")
+            if not s["header_value"]:
+                need("secret.header_value", "is required for auth_type header")
+    elif kind == "model":
+        if c["provider"] in _NEEDS_BASE_URL and not c["base_url"]:
+            need("config.base_url", f"is required for provider {c['provider']}")
+        if c["provider"] in _NEEDS_API_KEY and not s["api_key"]:
+            need("secret.api_key", f"is required for provider {c['provider']}")
+    elif kind == "smtp" and c["username"] and not s["password"]:
+        need("secret.password", "is required when username is set")
+    return out
+
+
+def connector_settings_validate(
+    *, kind: str, config: Any, secret: Any, allowed_hosts: Any
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Normalized ``(config, secret, allowed_hosts)``, or ``ConnectorInvalid`` with field problems.
+
+    Empty secret fields are dropped. An empty ``allowed_hosts`` is filled with the host the
+    settings name (SMTP host, base URL or webhook URL).
+    """
+    if kind not in KINDS:
+        raise ConnectorInvalid([{"field": "kind", "message": f"must be one of {', '.join(KINDS)}"}])
+    config_model, secret_model = KINDS[kind]
+    problems: list[dict[str, str]] = []
+    parsed: dict[str, BaseModel] = {}
+    for prefix, model, value in (("config", config_model, config), ("secret", secret_model, secret)):
+        if not isinstance(value, dict):
+            problems.append({"field": prefix, "message": "must be an object"})
+            continue
+        try:
+            parsed[prefix] = model.model_validate(value)
+        except ValidationError as exc:
+            problems.extend(_problems(prefix, exc))
+    hosts: list[str] = []
+    if not isinstance(allowed_hosts, list) or len(allowed_hosts) > 50:
+        problems.append({"field": "allowed_hosts", "message": "must be a list of at most 50 host names"})
+    else:
+        for i, host in enumerate(allowed_hosts):
+            try:
+                hosts.append(_check_host(str(host).strip()))
+            except ValueError as exc:
+                problems.append({"field": f"allowed_hosts[{i}]", "message": str(exc)})
+    if not problems:
+        problems = _cross_checks(kind, parsed["config"], parsed["secret"])
+    if problems:
+        raise ConnectorInvalid(problems)
+    clean_config = parsed["config"].model_dump()
+    clean_secret = {k: v for k, v in parsed["secret"].model_dump().items() if v}
+    if not hosts:
+        named = clean_config.get("host") or url_host(clean_config.get("base_url") or "")
+        named = named or url_host(clean_secret.get("webhook_url") or "")
+        hosts = [named] if named else []
+    return clean_config, clean_secret, sorted(set(hosts))
