@@ -4,7 +4,8 @@ A workflow document is JSON (see DESIGN.md section 4)::
 
     {"schema_version": 1,
      "nodes": [{"id": "n1", "type": "llm.prompt", "type_version": 1, "config": {...},
-                "position": {"x": 0, "y": 0}, "label": "Draft reply"}],
+                "position": {"x": 0, "y": 0}, "label": "Draft reply",
+                "settings": {"retry": {"max_attempts": 3}, "timeout_seconds": 60}}],
      "edges": [{"id": "e1", "source": "n1", "source_port": "text",
                 "target": "n2", "target_port": "in"}]}
 
@@ -45,6 +46,9 @@ class Node:
     """Raw config as stored; the node type's pydantic model validates it."""
     position: Position = field(default_factory=Position)
     label: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """Reliability settings (retry, timeout_seconds, on_error) as stored; validated by
+    ``nodes.settings.NodeSettings``. Empty means the defaults (no retry, no timeout, fail)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Workflow:
                     "config": dict(n.config),
                     "position": {"x": n.position.x, "y": n.position.y},
                     "label": n.label,
+                    **({"settings": dict(n.settings)} if n.settings else {}),
                 }
                 for n in self.nodes
             ],
@@ -181,7 +186,15 @@ def parse_workflow(doc: Any) -> Workflow:
         if not isinstance(label, str):
             problems.append(_problem(f"nodes[{i}]: 'label' must be a string", node_id=node_id))
             label = ""
-        nodes.append(Node(node_id, type_key, type_version, dict(config), position, label[:200]))
+        settings = raw.get("settings", {})
+        if settings is None:
+            settings = {}
+        if not isinstance(settings, Mapping):
+            problems.append(_problem(f"nodes[{i}]: 'settings' must be an object", node_id=node_id))
+            settings = {}
+        nodes.append(
+            Node(node_id, type_key, type_version, dict(config), position, label[:200], dict(settings))
+        )
     edges: list[Edge] = []
     for i, raw in enumerate(raw_edges):
         if not isinstance(raw, Mapping):

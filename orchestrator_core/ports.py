@@ -6,7 +6,7 @@ holds in-memory adapters and a conformance suite every `RunStore` must pass.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -183,7 +183,12 @@ class LLMRequest:
     purpose: str = "complete"
     """``complete`` or ``classify``: lets the offline demo model answer sensibly."""
     options: Mapping[str, Any] = field(default_factory=dict)
-    """Extra purpose-specific hints (e.g. ``{"categories": [...]}`` for classify)."""
+    """Extra purpose-specific hints (e.g. ``{"categories": [...]}`` for classify); for
+    ``model="auto"``: ``{"min_tier": n, "budget_usd": remaining}``."""
+    fallbacks: tuple[str, ...] = ()
+    """Model names to try, in order, when the model keeps failing (timeout, 429, 5xx)."""
+    redact_pii: bool = False
+    """Replace e-mail addresses, phone and card numbers before sending (not for the demo model)."""
 
 
 @dataclass(frozen=True)
@@ -196,11 +201,13 @@ class LLMResponse:
     cost_usd: float = 0.0
     reason: str = ""
     """Why this model was chosen, in words (shown on the run page)."""
+    attempts: tuple[dict[str, Any], ...] = ()
+    """Every try, in order: ``{model, outcome: "ok"|"error", error_code?, http_status, duration_ms}``."""
 
 
 class LLMClient(Protocol):
-    def complete(self, request: LLMRequest) -> LLMResponse:
-        """Run one chat completion.
+    def complete(self, request: LLMRequest, *, on_delta: Callable[[str], None] | None = None) -> LLMResponse:
+        """Run one chat completion; with ``on_delta``, stream and pass it the text in batches.
 
         Raises:
             NodeError: with code LLM_ERROR when the provider fails.
@@ -227,6 +234,10 @@ class Mailer(Protocol):
 
 
 class Clock(Protocol):
+    """Time for the runner. A clock may also have ``sleep(seconds)`` (optional, not part of the
+    protocol): the runner waits out retry backoff with it when present, else with ``time.sleep``
+    (`testing.FakeClock.sleep` advances fake time and records the delays)."""
+
     def now(self) -> datetime: ...
 
     def monotonic(self) -> float: ...

@@ -17,6 +17,7 @@ from orchestrator_core.expressions import check_expression, check_template
 from orchestrator_core.graph import Edge, Node, Workflow, parse_workflow
 from orchestrator_core.nodes.base import NodeType
 from orchestrator_core.nodes.registry import NodeRegistry
+from orchestrator_core.nodes.settings import ERROR_PORT, parse_settings
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,23 @@ def _config_issues(node: Node, node_type: NodeType, out: list[Issue]) -> None:
             _template_issues(node, value, str(key), out)
 
 
+def _settings_issues(node: Node, out: list[Issue]) -> str:
+    """Check the node's ``settings``; return its ``on_error`` ("fail" when the settings are bad)."""
+    try:
+        return parse_settings(node.settings).on_error
+    except ValidationError as e:
+        for err in e.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"]) or "(settings)"
+            out.append(
+                Issue(
+                    ErrorCode.NODE_CONFIG_INVALID,
+                    f"Node '{node.id}', setting '{loc}': {err['msg']}",
+                    node.id,
+                )
+            )
+        return "fail"
+
+
 def _cycles(node_ids: list[str], successors: Mapping[str, list[str]]) -> list[list[str]]:
     """Strongly connected components that form a cycle (Tarjan, iterative)."""
     index: dict[str, int] = {}
@@ -191,7 +209,9 @@ def validate_workflow(doc_or_workflow: Mapping[str, Any] | Workflow, registry: N
         nodes[node.id] = node
 
     types: dict[str, NodeType] = {}
+    on_error: dict[str, str] = {}
     for node in nodes.values():
+        on_error[node.id] = _settings_issues(node, issues)
         try:
             node_type = registry.get(node.type, node.type_version)
         except KeyError:
@@ -244,13 +264,20 @@ def validate_workflow(doc_or_workflow: Mapping[str, Any] | Workflow, registry: N
         source_type = types.get(edge.source)
         if source_type is not None:
             names = [p.name for p in source_type.output_ports(nodes[edge.source].config)]
+            if on_error.get(edge.source) == "error_port" and ERROR_PORT not in names:
+                names.append(ERROR_PORT)
             if edge.source_port not in names:
                 ok = False
                 issues.append(
                     Issue(
                         ErrorCode.PORT_UNKNOWN,
                         f"Edge '{edge.id}': node '{edge.source}' has no output '{edge.source_port}' "
-                        f"(outputs: {', '.join(names) or 'none'}).",
+                        f"(outputs: {', '.join(names) or 'none'})"
+                        + (
+                            "; set settings.on_error to 'error_port' to use it."
+                            if edge.source_port == ERROR_PORT
+                            else "."
+                        ),
                         edge.source,
                         edge.id,
                     )

@@ -25,3 +25,8 @@ def llm_client() -> LiteLLMClient:
 
 def lease_seconds() -> float:
     return float(settings.ORCHESTRATOR.get("LEASE_SECONDS", 120))
+
+
+def max_parallel() -> int:
+    """How many independent branches of one run execute at once."""
+    return int(settings.ORCHESTRATOR.get("MAX_PARALLEL", 4))

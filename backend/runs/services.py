@@ -7,13 +7,13 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backend.accounts.models import User
 from backend.audit.services import audit_record
-from backend.common.engine import lease_seconds, llm_client, registry
+from backend.common.engine import lease_seconds, llm_client, max_parallel, registry
 from backend.common.errors import ApiError, Conflict
 from backend.connectors.mail import OutboxMailer
 from backend.runs.events import run_events_append
@@ -83,6 +83,9 @@ def run_advance(*, run_id: int) -> str | None:
         clock=SystemClock(),
         lease_seconds=lease_seconds(),
         owner=_worker_name(),
+        max_parallel=max_parallel(),
+        # Parallel branches run node code on pool threads; each opens its own connection.
+        thread_cleanup=connection.close,
     )
     status = advance_run(str(run_id), services)
     return str(status) if status is not None else None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from orchestrator_core import expressions
+from orchestrator_core.clock import SystemClock
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.nodes.base import Interrupt
 from orchestrator_core.ports import (
     JSON,
+    Clock,
     EffectStatus,
     EmailMessage,
     Event,
@@ -39,6 +42,8 @@ class RunContext:
         llm_client: LLMClient,
         mailer: Mailer,
         resume: JSON = None,
+        clock: Clock | None = None,
+        incoming: Mapping[str, JSON] | None = None,
     ) -> None:
         self.run_id = run_id
         self.node_id = node_id
@@ -47,6 +52,8 @@ class RunContext:
         self._llm = llm_client
         self._mailer = mailer
         self._resume = resume
+        self._clock: Clock = clock or SystemClock()
+        self._incoming: dict[str, JSON] = dict(incoming or {})
         self.inputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self.events: list[Event] = []
@@ -54,6 +61,13 @@ class RunContext:
     @property
     def expression_context(self) -> Mapping[str, Any]:
         return self._context
+
+    @property
+    def incoming(self) -> Mapping[str, JSON]:
+        return self._incoming
+
+    def now(self) -> datetime:
+        return self._clock.now()
 
     def render(self, template: str, *, field: str = "") -> str:
         text = expressions.render(template, self._context, node_id=self.node_id, field=field)

@@ -8,20 +8,26 @@ a stale worker stops at its next write (`LeaseLost`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from orchestrator_core.engine.context import RunContext
 from orchestrator_core.engine.records import step_to_dict
-from orchestrator_core.engine.step import ready_nodes, run_outcome
+from orchestrator_core.engine.step import edge_active, failed_unhandled, fired, ready_nodes, run_outcome
 from orchestrator_core.errors import BatonError, ErrorCode, LeaseLost, NodeError, WorkflowInvalid
 from orchestrator_core.expressions import expression_context
-from orchestrator_core.graph import Workflow
-from orchestrator_core.nodes.base import Interrupt
+from orchestrator_core.graph import Node, Workflow
+from orchestrator_core.nodes.base import Interrupt, NodeResult, NodeType
 from orchestrator_core.nodes.registry import NodeRegistry
+from orchestrator_core.nodes.settings import ERROR_PORT, NodeSettings, parse_settings
 from orchestrator_core.ports import (
     Clock,
     Event,
@@ -38,7 +44,10 @@ from orchestrator_core.validation import validate_or_raise
 __all__ = ["RunnerServices", "advance_run", "step_to_dict"]
 
 MAX_ROUNDS = 10_000
-"""A safety net: a valid (acyclic) graph finishes in at most one round per node."""
+"""A safety net: a valid (acyclic) graph finishes in at most one round per node (plus retries)."""
+
+MAX_WAIT_CHUNK_SECONDS = 5.0
+"""A retry backoff sleeps in chunks this long at most, checking cancel and the lease between."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,18 @@ class RunnerServices:
     clock: Clock
     lease_seconds: float = 60.0
     owner: str = "worker"
+    max_parallel: int = 4
+    """How many ready nodes of one run execute at once (threads). 1 = one after the other.
+
+    Node code then runs off the runner thread, so store methods a node calls through its
+    context (the effect ledger) may be called from a worker thread; saves of steps and events
+    always happen on the runner thread, in node-id order.
+    """
+    jitter_source: Callable[[], float] = field(default=random.random, repr=False)
+    """``() -> float`` in [0, 1): the jitter source of retry backoff (inject for tests)."""
+    thread_cleanup: Callable[[], None] | None = None
+    """Called on a pool or timeout thread after a node ran there (e.g. Django's
+    ``connection.close`` so the thread's database connection does not linger)."""
 
 
 def advance_run(run_id: str, services: RunnerServices) -> RunStatus | None:
@@ -94,6 +115,90 @@ def _error_dict(exc: Exception) -> dict[str, Any]:
     return {"code": str(ErrorCode.INTERNAL_ERROR), "message": f"{type(exc).__name__}: {exc}"[:2000]}
 
 
+def _sleep(clock: Clock, seconds: float) -> None:
+    """``clock.sleep`` when the clock has one (an optional part of the port), else real time."""
+    sleep = getattr(clock, "sleep", None)
+    if callable(sleep):
+        sleep(seconds)
+    else:
+        time.sleep(seconds)
+
+
+def _next_attempt_at(step: StepRecord | None) -> datetime | None:
+    if step is None or step.status != StepStatus.RETRYING or not isinstance(step.request, Mapping):
+        return None
+    value = step.request.get("next_attempt_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _copy(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy a dict that an abandoned (timed-out) attempt may still be writing to."""
+    for _ in range(10):
+        try:
+            return dict(values)
+        except RuntimeError:  # changed size during iteration
+            continue
+    return {}
+
+
+def _call(
+    node_type: NodeType,
+    ctx: RunContext,
+    config: Any,
+    timeout: float | None,
+    cleanup: Callable[[], None] | None = None,
+) -> NodeResult:
+    """Run the node's execute, giving up after ``timeout`` seconds (NODE_TIMEOUT).
+
+    A timed-out attempt's thread cannot be killed: it is abandoned (a daemon thread) and its
+    result, if any, is ignored.
+    """
+    if timeout is None:
+        return node_type.execute(ctx, config)
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["result"] = node_type.execute(ctx, config)
+        except BaseException as e:  # handed to the runner thread below
+            box["error"] = e
+        finally:
+            done.set()
+            if cleanup is not None:
+                cleanup()
+
+    thread = threading.Thread(target=target, name=f"baton-node-{ctx.node_id}", daemon=True)
+    thread.start()
+    if not done.wait(timeout):
+        raise NodeError(
+            f"Node '{ctx.node_id}' did not finish within {timeout:g} seconds.", code=ErrorCode.NODE_TIMEOUT
+        )
+    if "error" in box:
+        raise box["error"]
+    result: NodeResult = box["result"]
+    return result
+
+
+@dataclass
+class _Job:
+    """One node execution prepared on the runner thread."""
+
+    node: Node
+    node_type: NodeType
+    settings: NodeSettings
+    running: StepRecord
+    ctx: RunContext
+    deferred: list[Event]
+    result: NodeResult | None = None
+    error: BaseException | None = None
+
+
 class _Advance:
     def __init__(self, snap: RunSnapshot, services: RunnerServices) -> None:
         self.snap = snap
@@ -121,6 +226,12 @@ class _Advance:
         self.pending = []
         return status
 
+    def _cancelled(self) -> RunStatus:
+        return self._finish(
+            RunStatus.CANCELLED,
+            {"code": str(ErrorCode.RUN_CANCELLED), "message": "The run was cancelled."},
+        )
+
     # --- the loop ----------------------------------------------------------------------------
 
     def run(self) -> RunStatus | None:
@@ -130,10 +241,7 @@ class _Advance:
             return self._finish(RunStatus.FAILED, e.as_dict())
         for _ in range(MAX_ROUNDS):
             if self.store.cancel_requested(self.run_id):
-                return self._finish(
-                    RunStatus.CANCELLED,
-                    {"code": str(ErrorCode.RUN_CANCELLED), "message": "The run was cancelled."},
-                )
+                return self._cancelled()
             outcome = run_outcome(workflow, self.steps)
             if outcome is not None:
                 return self._finish(
@@ -145,12 +253,19 @@ class _Advance:
             now = self.services.clock.now()
             for node_id in skipped:
                 self._save(StepRecord(node_id, StepStatus.SKIPPED, started_at=None, ended_at=now))
-            for node_id in ready:
-                self._execute(workflow, node_id)
-                if not self._renew_lease_if_due():
+            backing_off = {
+                node_id: when
+                for node_id in ready
+                if (when := _next_attempt_at(self.steps.get(node_id))) is not None and when > now
+            }
+            due = [n for n in ready if n not in backing_off]
+            if not due:
+                # Only retries in their backoff remain: wait, then look again (and check cancel).
+                if backing_off and not skipped and not self._wait_until(min(backing_off.values())):
                     return None
-                if self.steps[node_id].status in (StepStatus.FAILED, StepStatus.OUTCOME_UNKNOWN):
-                    break
+                continue
+            if not self._execute_round(workflow, due):
+                return None
         return self._finish(
             RunStatus.FAILED,
             {
@@ -158,6 +273,22 @@ class _Advance:
                 "message": "The run made no progress (no node was ready).",
             },
         )
+
+    def _wait_until(self, when: datetime) -> bool:
+        """Sleep until ``when`` in chunks, renewing the lease and checking cancel between them.
+
+        Returns False when the lease was lost. A cancel ends the wait early; the loop's next
+        round then finishes the run as cancelled.
+        """
+        clock = self.services.clock
+        chunk = min(MAX_WAIT_CHUNK_SECONDS, max(self.services.lease_seconds / 3, 0.01))
+        while (remaining := (when - clock.now()).total_seconds()) > 0:
+            _sleep(clock, min(remaining, chunk))
+            if not self._renew_lease_if_due():
+                return False
+            if self.store.cancel_requested(self.run_id):
+                break
+        return True
 
     def _renew_lease_if_due(self) -> bool:
         """Renew once a third of the lease has passed (every step would cost a write each).
@@ -175,83 +306,172 @@ class _Advance:
     def _run_error(self, workflow: Workflow) -> dict[str, Any] | None:
         for node in sorted(workflow.nodes, key=lambda n: n.id):
             step = self.steps.get(node.id)
-            if step is not None and step.status in (StepStatus.FAILED, StepStatus.OUTCOME_UNKNOWN):
+            if step is not None and failed_unhandled(step):
                 return {**dict(step.error or {}), "node_id": node.id}
         return None
 
-    def _execute(self, workflow: Workflow, node_id: str) -> None:
+    # --- executing nodes ---------------------------------------------------------------------
+
+    def _execute_round(self, workflow: Workflow, node_ids: list[str]) -> bool:
+        """Execute independent ready nodes, concurrently up to ``max_parallel``.
+
+        Preparing (and saving the running state of slow nodes) and saving results happen here
+        on the runner thread, in node-id order; only the nodes' execute() runs in the pool.
+        Returns False when the lease was lost.
+        """
+        limit = max(1, self.services.max_parallel)
+        if len(node_ids) == 1 or limit == 1:
+            for node_id in node_ids:
+                job = self._prepare(workflow, node_id)
+                self._perform(job)
+                self._save(*self._conclude(job))
+                if not self._renew_lease_if_due():
+                    return False
+                if failed_unhandled(self.steps[job.node.id]):
+                    break  # the run fails: do not start the rest of the round
+            return True
+        jobs = [self._prepare(workflow, node_id) for node_id in node_ids]
+        with ThreadPoolExecutor(max_workers=min(limit, len(jobs)), thread_name_prefix="baton-node") as pool:
+            pending: set[Future[None]] = {pool.submit(self._perform_in_pool, job) for job in jobs}
+            while pending:
+                _done, pending = wait(
+                    pending, timeout=max(self.services.lease_seconds / 3, 0.01), return_when=FIRST_COMPLETED
+                )
+                if pending and not self._renew_lease_if_due():
+                    return False
+        for job in jobs:
+            self._save(*self._conclude(job))
+        return self._renew_lease_if_due()
+
+    def _prepare(self, workflow: Workflow, node_id: str) -> _Job:
         clock = self.services.clock
         prev = self.steps.get(node_id)
+        retrying = prev is not None and prev.status == StepStatus.RETRYING
         resume = prev.resume if prev is not None else None
-        request = prev.request if prev is not None else None
-        started = clock.now()
+        request = prev.request if prev is not None and not retrying else None
         running = StepRecord(
             node_id,
             StepStatus.RUNNING,
             attempts=(prev.attempts if prev is not None else 0) + 1,
-            started_at=started,
+            started_at=clock.now(),
             request=request,
             resume=resume,
         )
         node = workflow.node(node_id)
-        quick = self.services.registry.get(node.type, node.type_version).quick  # validated at the start
-        deferred = [_step_event(running)] if quick else []
-        if not quick:
+        node_type = self.services.registry.get(node.type, node.type_version)  # validated at the start
+        deferred = [_step_event(running)] if node_type.quick else []
+        if not node_type.quick:
             self._save(running)
+        fired_outputs = {k: s.output for k, s in self.steps.items() if fired(s)}
+        incoming = {
+            edge.source: self.steps[edge.source].output
+            for edge in workflow.incoming(node_id)
+            if edge_active(edge, self.steps)
+        }
         ctx = RunContext(
             run_id=self.run_id,
             node_id=node_id,
-            context=expression_context(
-                trigger=self.snap.trigger,
-                steps={k: s.output for k, s in self.steps.items() if s.status == StepStatus.SUCCEEDED},
-                run_id=self.run_id,
-            ),
+            context=expression_context(trigger=self.snap.trigger, steps=fired_outputs, run_id=self.run_id),
             store=self.store,
             llm_client=self.services.llm,
             mailer=self.services.mailer,
             resume=resume,
+            clock=clock,
+            incoming=incoming,
         )
+        return _Job(node, node_type, parse_settings(node.settings), running, ctx, deferred)
+
+    def _perform(self, job: _Job) -> None:
+        """Run one attempt of the node (on any thread); keeps the result or the error on the job."""
         try:
-            node_type = self.services.registry.get(node.type, node.type_version)
-            config = node_type.config_model.model_validate(dict(node.config))
-            result = node_type.execute(ctx, config)
-            output = dict(result.output)
-            json.dumps(output, allow_nan=False)  # must be storable; raises TypeError/ValueError
-            ports = result.ports
-            if ports is None:
-                ports = tuple(p.name for p in node_type.output_ports(node.config))
-            step = replace(
-                running,
-                status=StepStatus.SUCCEEDED,
-                inputs=ctx.inputs,
-                output=output,
-                ports=tuple(ports),
-                resume=None,
-                ended_at=clock.now(),
-                meta={**ctx.meta, **dict(result.meta)},
+            config = job.node_type.config_model.model_validate(dict(job.node.config))
+            job.result = _call(
+                job.node_type, job.ctx, config, job.settings.timeout_seconds, self.services.thread_cleanup
             )
-        except Interrupt as i:
+        except BaseException as e:  # judged on the runner thread in _conclude
+            job.error = e
+
+    def _perform_in_pool(self, job: _Job) -> None:
+        try:
+            self._perform(job)
+        finally:
+            if self.services.thread_cleanup is not None:
+                self.services.thread_cleanup()
+
+    def _conclude(self, job: _Job) -> tuple[StepRecord, list[Event]]:
+        """Turn an attempt's result or error into the step to save (runner thread)."""
+        clock = self.services.clock
+        ctx, running, node = job.ctx, job.running, job.node
+        events = [*job.deferred, *ctx.events]
+        err = job.error
+        if err is None and job.result is not None:
+            try:
+                output = dict(job.result.output)
+                json.dumps(output, allow_nan=False)  # must be storable; raises TypeError/ValueError
+            except Exception as e:
+                err = e
+            else:
+                ports = job.result.ports
+                if ports is None:
+                    ports = tuple(p.name for p in job.node_type.output_ports(node.config))
+                step = replace(
+                    running,
+                    status=StepStatus.SUCCEEDED,
+                    inputs=_copy(ctx.inputs),
+                    output=output,
+                    ports=tuple(ports),
+                    resume=None,
+                    ended_at=clock.now(),
+                    meta={**_copy(ctx.meta), **dict(job.result.meta)},
+                )
+                return step, events
+        if isinstance(err, Interrupt):
             step = replace(
                 running,
                 status=StepStatus.WAITING,
-                inputs=ctx.inputs,
-                request=i.request,
+                inputs=_copy(ctx.inputs),
+                request=err.request,
                 resume=None,
-                meta=dict(ctx.meta),
+                meta=_copy(ctx.meta),
             )
-        except LeaseLost:
-            raise
-        except Exception as e:  # a node must never crash the loop
-            status = StepStatus.FAILED
-            if isinstance(e, NodeError) and e.code == ErrorCode.OUTCOME_UNKNOWN:
-                status = StepStatus.OUTCOME_UNKNOWN
+            return step, events
+        if isinstance(err, LeaseLost):
+            raise err
+        if not isinstance(err, Exception):  # KeyboardInterrupt, SystemExit...
+            raise err if err is not None else RuntimeError("the node returned nothing")
+        error = _error_dict(err)
+        failed = replace(
+            running,
+            status=StepStatus.FAILED,
+            inputs=_copy(ctx.inputs),
+            error=error,
+            resume=None,
+            ended_at=clock.now(),
+            meta=_copy(ctx.meta),
+        )
+        if isinstance(err, NodeError) and err.code == ErrorCode.OUTCOME_UNKNOWN:
+            return replace(failed, status=StepStatus.OUTCOME_UNKNOWN), events
+        policy = job.settings.retry
+        if running.attempts < policy.max_attempts and error.get("code") in policy.retry_on:
+            delay = policy.delay(running.attempts, self.services.jitter_source)
+            next_at = clock.now() + timedelta(seconds=delay)
             step = replace(
-                running,
-                status=status,
-                inputs=ctx.inputs,
-                error=_error_dict(e),
-                resume=None,
-                ended_at=clock.now(),
-                meta=dict(ctx.meta),
+                failed,
+                status=StepStatus.RETRYING,
+                ended_at=None,
+                request={
+                    "kind": "retry",
+                    "attempt": running.attempts,
+                    "max_attempts": policy.max_attempts,
+                    "delay_seconds": round(delay, 3),
+                    "next_attempt_at": next_at.isoformat(),
+                },
             )
-        self._save(step, [*deferred, *ctx.events])
+            return step, events
+        on_error = job.settings.on_error
+        if on_error == "continue":
+            ports = tuple(p.name for p in job.node_type.output_ports(node.config))
+            return replace(failed, output={"error": error}, ports=ports), events
+        if on_error == "error_port":
+            return replace(failed, output={"error": error}, ports=(ERROR_PORT,)), events
+        return failed, events

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -47,6 +48,18 @@ class NodeContext(Protocol):
     @property
     def expression_context(self) -> Mapping[str, Any]:
         """``{"trigger": ..., "steps": {node_id: output}, "run": {"id": ...}, "vars": {}}``."""
+        ...
+
+    @property
+    def incoming(self) -> Mapping[str, JSON]:
+        """Outputs of the upstream nodes whose edge into this node is active, by node id.
+
+        A node fed by one branch of an if sees only that branch; ``logic.merge`` uses this.
+        """
+        ...
+
+    def now(self) -> datetime:
+        """The run's clock (UTC, aware): use it instead of ``datetime.now`` so tests control time."""
         ...
 
     def render(self, template: str, *, field: str = "") -> str:

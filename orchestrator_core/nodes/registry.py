@@ -7,11 +7,15 @@ from typing import Any
 
 from orchestrator_core.nodes.base import NodeType
 from orchestrator_core.nodes.builtin.data_template import DATA_TEMPLATE
+from orchestrator_core.nodes.builtin.data_transform import DATA_TRANSFORM
 from orchestrator_core.nodes.builtin.email_send import EMAIL_SEND
+from orchestrator_core.nodes.builtin.flow_delay import FLOW_DELAY
 from orchestrator_core.nodes.builtin.human_approval import HUMAN_APPROVAL
 from orchestrator_core.nodes.builtin.llm_classify import LLM_CLASSIFY
 from orchestrator_core.nodes.builtin.llm_prompt import LLM_PROMPT
 from orchestrator_core.nodes.builtin.logic_if import LOGIC_IF
+from orchestrator_core.nodes.builtin.logic_merge import LOGIC_MERGE
+from orchestrator_core.nodes.builtin.logic_switch import LOGIC_SWITCH
 from orchestrator_core.nodes.builtin.trigger_manual import TRIGGER_MANUAL
 
 
@@ -59,5 +63,17 @@ class NodeRegistry:
 def default_registry() -> NodeRegistry:
     """The built-in node types."""
     return NodeRegistry(
-        [TRIGGER_MANUAL, LLM_PROMPT, LLM_CLASSIFY, DATA_TEMPLATE, LOGIC_IF, HUMAN_APPROVAL, EMAIL_SEND]
+        [
+            TRIGGER_MANUAL,
+            LLM_PROMPT,
+            LLM_CLASSIFY,
+            DATA_TEMPLATE,
+            DATA_TRANSFORM,
+            LOGIC_IF,
+            LOGIC_SWITCH,
+            LOGIC_MERGE,
+            FLOW_DELAY,
+            HUMAN_APPROVAL,
+            EMAIL_SEND,
+        ]
     )

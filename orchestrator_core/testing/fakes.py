@@ -30,7 +30,7 @@ class FakeLLM:
         self.cost_usd = cost_usd
         self.requests: list[LLMRequest] = []
 
-    def complete(self, request: LLMRequest) -> LLMResponse:
+    def complete(self, request: LLMRequest, *, on_delta: Callable[[str], None] | None = None) -> LLMResponse:
         self.requests.append(request)
         if self._fn is not None:
             text = self._fn(request)
@@ -73,11 +73,17 @@ def mailer_error(message: str = "SMTP server refused the message.") -> NodeError
 
 
 class FakeClock:
-    """A `Clock` that moves only when told to."""
+    """A `Clock` that moves only when told to; `sleep` moves it and records the delay."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
         self._mono = 1000.0
+        self.sleeps: list[float] = []
+        """Every delay passed to `sleep`, in order."""
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
 
     def now(self) -> datetime:
         return self._now

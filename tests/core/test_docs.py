@@ -22,5 +22,9 @@ def test_every_node_type_is_documented():
         "logic.if",
         "human.approval",
         "email.send",
+        "logic.switch",
+        "logic.merge",
+        "data.transform",
+        "flow.delay",
     ):
         assert f"## `{key}`" in text

@@ -25,7 +25,8 @@ def test_choice_and_unknown_model() -> None:
     client = LiteLLMClient([ModelSpec("gpt-4o", "openai/gpt-4o", input_cost_per_token=2.5e-6, tier=3)])
     spec, reason = client.choose(LLMRequest(model="auto", messages=MESSAGES))
     assert spec.name == "demo"
-    assert reason.startswith("auto: chose demo (tier 1, est $0.000000); skipped gpt-4o: est $")
+    assert reason.startswith("chose demo: tier 1, est $0.000000; skipped gpt-4o: est $")
+    assert reason.endswith(", costs more")
     assert client.choose(LLMRequest(model="gpt-4o", messages=MESSAGES))[1] == "model set on the node"
     with pytest.raises(NodeError) as info:
         client.choose(LLMRequest(model="nope", messages=MESSAGES))

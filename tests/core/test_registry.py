@@ -18,6 +18,10 @@ def test_default_registry_has_the_builtins() -> None:
         "logic.if",
         "human.approval",
         "email.send",
+        "logic.switch",
+        "logic.merge",
+        "data.transform",
+        "flow.delay",
     }
     assert "llm.prompt" in reg
     assert "nope" not in reg

@@ -210,6 +210,7 @@ CELERY_BEAT_SCHEDULE = {
 # Engine knobs, turned into a typed config for orchestrator_core by backend.runs.engine.
 ORCHESTRATOR: dict[str, Any] = {
     "LEASE_SECONDS": env_int("BATON_LEASE_SECONDS", 120),
+    "MAX_PARALLEL": env_int("BATON_MAX_PARALLEL", 4),
     "MODELS": [],  # extra litellm models: [{"name", "litellm_model", "api_base", "api_key", "tier"}]
 }
 
