@@ -13,7 +13,7 @@ from backend.audit.services import audit_record
 from backend.common.engine import registry
 from backend.common.errors import ApiError, Conflict
 from backend.workflows.models import Workflow, WorkflowVersion, empty_document
-from orchestrator_core import parse_workflow, validate_workflow
+from orchestrator_core import WorkflowInvalid, parse_workflow, validate_workflow
 from orchestrator_core.validation import Issue
 
 MAX_DOCUMENT_BYTES = 1_000_000
@@ -23,8 +23,40 @@ def document_hash(document: Any) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+MAX_NOTES = 200
+MAX_NOTE_CHARS = 10_000
+
+
+def _notes_normalize(raw: Any) -> list[dict[str, Any]]:
+    """Sticky notes are editor annotations kept beside the graph; the engine never reads them."""
+    if not isinstance(raw, list) or len(raw) > MAX_NOTES:
+        raise WorkflowInvalid(f"'notes' must be a list of at most {MAX_NOTES} notes.")
+    notes = []
+    for i, note in enumerate(raw):
+        position = note.get("position") if isinstance(note, dict) else None
+        if (
+            not isinstance(note, dict)
+            or not isinstance(note.get("id"), str)
+            or not isinstance(note.get("text", ""), str)
+            or len(note.get("text", "")) > MAX_NOTE_CHARS
+            or not isinstance(position, dict)
+            or not all(isinstance(position.get(k), int | float) for k in ("x", "y"))
+        ):
+            raise WorkflowInvalid(
+                f"notes[{i}] must be {{id, text (at most {MAX_NOTE_CHARS} characters), position: {{x, y}}}}."
+            )
+        notes.append(
+            {
+                "id": note["id"][:64],
+                "text": note.get("text", ""),
+                "position": {"x": float(position["x"]), "y": float(position["y"])},
+            }
+        )
+    return notes
+
+
 def document_normalize(document: Any) -> dict[str, Any]:
-    """Check the document's shape and return its canonical form.
+    """Check the document's shape and return its canonical form (sticky notes kept).
 
     Raises:
         WorkflowInvalid: malformed (the graph may still have validation issues: drafts may).
@@ -34,7 +66,10 @@ def document_normalize(document: Any) -> dict[str, Any]:
         raise ApiError(
             "The workflow document is larger than 1 MB.", code="PAYLOAD_TOO_LARGE", status_code=413
         )
-    return parse_workflow(document).to_document()
+    normalized = parse_workflow(document).to_document()
+    if isinstance(document, dict) and document.get("notes"):
+        normalized["notes"] = _notes_normalize(document["notes"])
+    return normalized
 
 
 def document_issues(document: Any) -> list[Issue]:

@@ -188,3 +188,25 @@ def test_body_over_the_limit_is_413_in_the_api_shape(client_for):
     response = client_for("alice").post("/api/workflows/", data=body, content_type="application/json")
     assert response.status_code == 413
     assert _err(response)["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_sticky_notes_round_trip_and_bad_notes_are_refused(client_for, support_workflow):
+    client = client_for("alice")
+    wf = client.get(f"/api/workflows/{support_workflow.id}/").json()
+    doc = copy.deepcopy(wf["document"])
+    doc["notes"] = [{"id": "note_1", "text": "Ask legal about refunds", "position": {"x": 10, "y": 20}}]
+    saved = client.patch(
+        f"/api/workflows/{wf['id']}/", {"document": doc, "revision": wf["revision"]}, format="json"
+    )
+    assert saved.status_code == 200, saved.content
+    again = client.get(f"/api/workflows/{wf['id']}/").json()
+    assert again["document"]["notes"] == [
+        {"id": "note_1", "text": "Ask legal about refunds", "position": {"x": 10.0, "y": 20.0}}
+    ]
+    assert again["document"]["nodes"] == wf["document"]["nodes"]
+    doc["notes"] = [{"id": 5, "text": "x"}]
+    bad = client.patch(
+        f"/api/workflows/{wf['id']}/", {"document": doc, "revision": again["revision"]}, format="json"
+    )
+    assert bad.status_code == 400
+    assert _err(bad)["code"] == "WORKFLOW_INVALID"

@@ -108,10 +108,19 @@ export interface DocEdge {
   target_port: string;
 }
 
+/** A sticky note on the canvas: editor-only, ignored by the engine. */
+export interface DocNote {
+  id: string;
+  text: string;
+  position: { x: number; y: number };
+}
+
 export interface WorkflowDocument {
   schema_version: 1;
   nodes: DocNode[];
   edges: DocEdge[];
+  /** Sticky notes (optional; the backend must keep this key as is). */
+  notes?: DocNote[];
 }
 
 export type TriggerFieldType = "string" | "text" | "number" | "boolean";

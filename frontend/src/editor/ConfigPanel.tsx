@@ -34,18 +34,33 @@ export function IssueList({ issues, onSelect }: { issues: Issue[] | null; onSele
 
 interface NodePanelProps {
   node: BatonNode;
+  /** A field lost focus: ends the current undo step. */
+  onCommit?: () => void;
   readOnly: boolean;
   onLabel: (label: string) => void;
   onConfig: (config: Record<string, unknown>) => void;
   onDelete: () => void;
 }
 
-export function NodePanel({ node, readOnly, onLabel, onConfig, onDelete }: NodePanelProps) {
+export function NodePanel({ node, readOnly, onLabel, onConfig, onDelete, onCommit }: NodePanelProps) {
   const t = node.data.nodeType;
+  const problems = node.data.issueMessages ?? [];
   return (
-    <aside className="side-panel" aria-label="Node settings">
+    <aside className="side-panel" aria-label="Node settings" onBlur={onCommit}>
       <h2>{node.data.label || t?.title || node.id}</h2>
       {t?.description && <p className="muted">{t.description}</p>}
+      {problems.length > 0 && (
+        <ul className="issues node-issues" aria-label="Problems with this node" data-testid="node-issues">
+          {problems.map((m, k) => (
+            <li key={k}>
+              <span className="issue-mark" aria-hidden="true">
+                ✗
+              </span>{" "}
+              {m}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="field">
         <label htmlFor="node-id">Node id</label>
         <input id="node-id" value={node.id} readOnly />
@@ -111,6 +126,33 @@ export function WorkflowPanel({ name, description, readOnly, issues, onName, onD
       <h3>Checklist</h3>
       <IssueList issues={issues} onSelect={onSelect} />
       <p className="muted hint">Select a node to edit its settings.</p>
+    </aside>
+  );
+}
+
+interface SelectionPanelProps {
+  nodes: number;
+  notes: number;
+  readOnly: boolean;
+  issues: Issue[] | null;
+  onDelete: () => void;
+  onSelect: (nodeId: string) => void;
+}
+
+/** Shown when several nodes / notes are selected. */
+export function SelectionPanel({ nodes, notes, readOnly, issues, onDelete, onSelect }: SelectionPanelProps) {
+  const parts = [nodes ? `${nodes} node${nodes > 1 ? "s" : ""}` : "", notes ? `${notes} note${notes > 1 ? "s" : ""}` : ""];
+  return (
+    <aside className="side-panel" aria-label="Selection">
+      <h2 data-testid="selection-count">{parts.filter(Boolean).join(" and ")} selected</h2>
+      <p className="muted">Copy with Ctrl+C, cut with Ctrl+X, paste with Ctrl+V (also into another workflow).</p>
+      {!readOnly && (
+        <button type="button" className="btn danger" onClick={onDelete}>
+          Delete selected
+        </button>
+      )}
+      <h3>Checklist</h3>
+      <IssueList issues={issues} onSelect={onSelect} />
     </aside>
   );
 }

@@ -4,8 +4,11 @@ import {
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
+  SelectionMode,
   useReactFlow,
   type Connection,
+  type Edge,
+  type FinalConnectionState,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from "react";
 import { Link, useParams } from "react-router-dom";
@@ -16,15 +19,36 @@ import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
 import { useRunEvents } from "../runs/useRunEvents";
-import { NodePanel, WorkflowPanel } from "./ConfigPanel";
+import { readClipboard, writeClipboard } from "./clipboard";
+import { NodePanel, SelectionPanel, WorkflowPanel } from "./ConfigPanel";
+import { EditorActionsContext, type EditorActions } from "./context";
 import { nodeTypes } from "./nodeTypes";
-import { DRAG_MIME, Palette } from "./Palette";
+import { DRAG_MIME, NOTE_MIME, Palette } from "./Palette";
 import { PublishDialog } from "./PublishDialog";
 import { RunDialog } from "./RunDialog";
-import { indexNodeTypes, toDocument } from "./serialize";
-import { editorReducer, initialEditorState, isDirty } from "./store";
+import { indexNodeTypes } from "./serialize";
+import { ShortcutsDialog } from "./ShortcutsDialog";
+import {
+  canRedo,
+  canUndo,
+  connectionProblem,
+  documentOf,
+  editorReducer,
+  initialEditorState,
+  isDirty,
+  PASTE_OFFSET,
+  selectionPayload,
+  type FlowNode,
+} from "./store";
 
 const FIT_VIEW = { padding: 0.2, maxZoom: 1 };
+const MULTI_SELECT_KEYS = ["Meta", "Control"];
+
+/** Keys typed into a field belong to the field, not to the canvas shortcuts. */
+function isEditable(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || !!target.closest("input, textarea, select, [contenteditable='true']");
+}
 
 export function EditorPage() {
   const { id = "" } = useParams();
@@ -45,9 +69,11 @@ type SaveState = { kind: "idle" } | { kind: "saving" } | { kind: "error"; error:
 
 function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType[] }) {
   const index = useMemo(() => indexNodeTypes(types), [types]);
-  const [state, dispatch] = useReducer(editorReducer, initialEditorState, (s) =>
-    editorReducer(s, { type: "load", document: workflow.document, nodeTypes: index }),
-  );
+  const [state, dispatch] = useReducer(editorReducer, initialEditorState, (s) => {
+    const loaded = editorReducer(s, { type: "load", document: workflow.document, nodeTypes: index });
+    // Problems known from the last save are outlined on the canvas right away.
+    return workflow.issues ? editorReducer(loaded, { type: "setIssues", issues: workflow.issues }) : loaded;
+  });
   const [wf, setWf] = useState(workflow);
   const [meta, setMeta] = useState({ name: workflow.name, description: workflow.description ?? "" });
   const [metaDirty, setMetaDirty] = useState(false);
@@ -55,10 +81,11 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   const [showIssues, setShowIssues] = useState(false);
   const [save, setSave] = useState<SaveState>({ kind: "idle" });
   const [stale, setStale] = useState<StaleRevisionDetails | null>(null);
-  const [dialog, setDialog] = useState<"run" | "publish" | null>(null);
+  const [dialog, setDialog] = useState<"run" | "publish" | "shortcuts" | null>(null);
+  const [toast, setToast] = useState<{ text: string; kind: "info" | "error"; n: number } | null>(null);
   const [run, setRun] = useState<{ id: number; status: RunStatus } | null>(null);
   const [notice, setNotice] = useState<unknown>(null);
-  const { screenToFlowPosition } = useReactFlow();
+  const { screenToFlowPosition, fitView } = useReactFlow();
   const readOnly = !wf.can_edit;
   const dirty = isDirty(state) || metaDirty;
 
@@ -76,8 +103,17 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   }, []);
 
   // Latest values for callbacks bound to window events.
-  const latest = useRef({ state, wf, meta, metaDirty, readOnly });
-  latest.current = { state, wf, meta, metaDirty, readOnly };
+  const latest = useRef({ state, wf, meta, metaDirty, readOnly, dialog });
+  latest.current = { state, wf, meta, metaDirty, readOnly, dialog };
+
+  const say = useCallback((text: string, kind: "info" | "error" = "info") => {
+    setToast((t) => ({ text, kind, n: (t?.n ?? 0) + 1 }));
+  }, []);
+  useEffect(() => {
+    if (!toast) return;
+    const t = window.setTimeout(() => setToast(null), 4000);
+    return () => window.clearTimeout(t);
+  }, [toast]);
 
   const doSave = useCallback(async (): Promise<WorkflowDetail | null> => {
     const { state: s, wf: w, meta: m, metaDirty: md, readOnly: ro } = latest.current;
@@ -85,7 +121,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
     setSave({ kind: "saving" });
     try {
       const saved = await api.updateWorkflow(w.id, {
-        document: toDocument(s.nodes, s.edges),
+        document: documentOf(s),
         revision: w.revision,
         ...(md ? { name: m.name, description: m.description } : {}),
       });
@@ -116,6 +152,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
       setMetaDirty(false);
       setStale(null);
       setIssues(fresh.issues ?? null);
+      dispatch({ type: "setIssues", issues: fresh.issues ?? [] });
       setSave({ kind: "idle" });
     } catch (err) {
       setNotice(err);
@@ -124,14 +161,76 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      if (mod && key === "s") {
         e.preventDefault();
         void doSave();
+        return;
+      }
+      const { readOnly: ro, dialog: open } = latest.current;
+      if (open || e.defaultPrevented || isEditable(e.target)) return;
+      if (mod && !e.altKey && (key === "z" || key === "y")) {
+        e.preventDefault();
+        if (!ro) dispatch({ type: key === "y" || e.shiftKey ? "redo" : "undo" });
+      } else if (mod && key === "a") {
+        e.preventDefault();
+        dispatch({ type: "selectAll" });
+      } else if (!mod && !e.altKey && (e.key === "Delete" || e.key === "Backspace")) {
+        if (ro) return;
+        e.preventDefault();
+        dispatch({ type: "deleteSelection" });
+      } else if (e.key === "?" && !mod) {
+        e.preventDefault();
+        setDialog("shortcuts");
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [doSave]);
+
+  // Copy / cut / paste of the canvas selection, through the system clipboard (or memory).
+  const pasteRun = useRef<{ text: string; n: number } | null>(null);
+  useEffect(() => {
+    const onCopy = (e: ClipboardEvent) => {
+      const { state: s, readOnly: ro, dialog: open } = latest.current;
+      if (open || isEditable(e.target) || window.getSelection()?.toString()) return;
+      const payload = selectionPayload(s);
+      if (!payload) return;
+      e.preventDefault();
+      const text = JSON.stringify(payload, null, 2);
+      void writeClipboard(text, e.clipboardData);
+      pasteRun.current = null;
+      const n = payload.nodes.length + (payload.notes?.length ?? 0);
+      const what = `${n} item${n === 1 ? "" : "s"}`;
+      if (e.type === "cut" && !ro) {
+        dispatch({ type: "deleteSelection" });
+        say(`Cut ${what}`);
+      } else say(`Copied ${what}`);
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      const { readOnly: ro, dialog: open } = latest.current;
+      if (ro || open || isEditable(e.target)) return;
+      e.preventDefault();
+      void readClipboard(e.clipboardData).then((payload) => {
+        if (!payload) return;
+        const text = JSON.stringify(payload);
+        const run = pasteRun.current?.text === text ? pasteRun.current.n + 1 : 1;
+        pasteRun.current = { text, n: run };
+        dispatch({ type: "paste", payload, offset: { x: PASTE_OFFSET.x * run, y: PASTE_OFFSET.y * run } });
+        const n = payload.nodes.length + (payload.notes?.length ?? 0);
+        say(`Pasted ${n} item${n === 1 ? "" : "s"}`);
+      });
+    };
+    document.addEventListener("copy", onCopy);
+    document.addEventListener("cut", onCopy);
+    document.addEventListener("paste", onPaste);
+    return () => {
+      document.removeEventListener("copy", onCopy);
+      document.removeEventListener("cut", onCopy);
+      document.removeEventListener("paste", onPaste);
+    };
+  }, [say]);
 
   useEffect(() => {
     if (!dirty) return;
@@ -143,7 +242,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   async function validate() {
     setNotice(null);
     try {
-      const res = await api.validateWorkflow(wf.id, toDocument(state.nodes, state.edges));
+      const res = await api.validateWorkflow(wf.id, documentOf(state));
       applyIssues(res.issues);
       setShowIssues(true);
     } catch (err) {
@@ -183,20 +282,90 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   }
 
   const onConnect = useCallback(
-    (c: Connection) => dispatch({ type: "connect", ...c }),
+    (c: Connection) => {
+      const problem = connectionProblem(latest.current.state, c);
+      if (problem) say(problem, "error");
+      else dispatch({ type: "connect", ...c });
+    },
+    [say],
+  );
+
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => !connectionProblem(latest.current.state, c),
     [],
+  );
+
+  // A refused connection: say why (xyflow only greys the handle out).
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, cs: FinalConnectionState) => {
+      if (cs.isValid || !cs.fromHandle) return;
+      const from = cs.fromHandle;
+      let reason: string | null = null;
+      if (cs.toHandle) {
+        if (cs.toHandle.type === from.type) reason = "Connect an output (right side) to an input (left side)";
+        else {
+          const c =
+            from.type === "source"
+              ? { source: from.nodeId, sourceHandle: from.id, target: cs.toHandle.nodeId, targetHandle: cs.toHandle.id }
+              : { source: cs.toHandle.nodeId, sourceHandle: cs.toHandle.id, target: from.nodeId, targetHandle: from.id };
+          reason = connectionProblem(latest.current.state, c);
+        }
+      } else {
+        // Dropped on a node without a matching handle (e.g. a trigger, which has no input).
+        const point = "changedTouches" in event ? event.changedTouches[0] : event;
+        const el = point ? document.elementFromPoint(point.clientX, point.clientY) : null;
+        const targetId = el?.closest<HTMLElement>(".react-flow__node")?.dataset.id;
+        const target = latest.current.state.nodes.find((n) => n.id === targetId);
+        if (target && from.type === "source") {
+          reason = connectionProblem(latest.current.state, {
+            source: from.nodeId,
+            sourceHandle: from.id,
+            target: target.id,
+            targetHandle: target.data.nodeType?.inputs[0]?.name ?? "in",
+          });
+        }
+      }
+      if (reason) say(reason, "error");
+    },
+    [say],
   );
 
   function onDrop(e: DragEvent) {
     e.preventDefault();
-    const key = e.dataTransfer.getData(DRAG_MIME);
-    const t = index[key];
-    if (!t || readOnly) return;
-    dispatch({ type: "addNode", nodeType: t, position: screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+    if (readOnly) return;
+    const position = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    if (e.dataTransfer.getData(NOTE_MIME)) {
+      dispatch({ type: "addNote", position });
+      return;
+    }
+    const t = index[e.dataTransfer.getData(DRAG_MIME)];
+    if (t) dispatch({ type: "addNode", nodeType: t, position });
   }
 
+  function autoLayout() {
+    dispatch({ type: "autoLayout" });
+    // Let xyflow render the new positions before framing them.
+    window.setTimeout(() => void fitView({ ...FIT_VIEW, duration: 200 }), 50);
+  }
+
+  function showNode(nodeId: string) {
+    dispatch({ type: "select", id: nodeId });
+    window.setTimeout(() => void fitView({ nodes: [{ id: nodeId }], ...FIT_VIEW, duration: 200 }), 0);
+  }
+
+  const actions = useMemo<EditorActions>(
+    () => ({
+      readOnly,
+      updateNote: (noteId, text) => dispatch({ type: "updateNote", id: noteId, text, at: Date.now() }),
+      checkpoint: () => dispatch({ type: "checkpoint" }),
+    }),
+    [readOnly],
+  );
+  const flowNodes = useMemo<FlowNode[]>(() => [...state.notes, ...state.nodes], [state.notes, state.nodes]);
+
   const selected = state.nodes.filter((n) => n.selected);
-  const selectedNode = selected.length === 1 ? selected[0] : null;
+  const selectedNotes = state.notes.filter((n) => n.selected).length;
+  const selectedNode = selected.length === 1 && !selectedNotes ? selected[0] : null;
   const saveLabel =
     save.kind === "saving" ? "Saving…" : save.kind === "error" ? "Save failed" : dirty ? "Unsaved changes" : "Saved";
 
@@ -211,6 +380,48 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
         </span>
         {wf.published_version != null && <span className="muted">published v{wf.published_version}</span>}
         <div className="toolbar-actions">
+          <div className="btn-group" role="group" aria-label="Edit history">
+            <button
+              type="button"
+              className="btn"
+              aria-label="Undo"
+              title="Undo (Ctrl+Z)"
+              onClick={() => dispatch({ type: "undo" })}
+              disabled={readOnly || !canUndo(state)}
+            >
+              ↶ Undo
+            </button>
+            <button
+              type="button"
+              className="btn"
+              aria-label="Redo"
+              title="Redo (Ctrl+Shift+Z)"
+              onClick={() => dispatch({ type: "redo" })}
+              disabled={readOnly || !canRedo(state)}
+            >
+              ↷ Redo
+            </button>
+          </div>
+          <button
+            type="button"
+            className="btn"
+            aria-label="Auto layout"
+            title="Arrange the nodes left to right"
+            onClick={autoLayout}
+            disabled={readOnly || state.nodes.length === 0}
+          >
+            Auto layout
+          </button>
+          <button
+            type="button"
+            className="btn"
+            aria-label="Shortcuts"
+            aria-haspopup="dialog"
+            title="Keyboard shortcuts (?)"
+            onClick={() => setDialog("shortcuts")}
+          >
+            Shortcuts
+          </button>
           <button type="button" className="btn" onClick={() => void doSave()} disabled={readOnly || save.kind === "saving"}>
             Save
           </button>
@@ -269,17 +480,24 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
           types={types}
           disabled={readOnly}
           onAdd={(t) => dispatch({ type: "addNode", nodeType: t })}
+          onAddNote={() => dispatch({ type: "addNote" })}
         />
         <div className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop}>
-          <ReactFlow
-            nodes={state.nodes}
+          <EditorActionsContext.Provider value={actions}>
+          <ReactFlow<FlowNode>
+            nodes={flowNodes}
             edges={state.edges}
             nodeTypes={nodeTypes}
             onNodesChange={(changes) => dispatch({ type: "nodesChange", changes })}
             onEdgesChange={(changes) => dispatch({ type: "edgesChange", changes })}
             onConnect={onConnect}
-            isValidConnection={(c) => c.source !== c.target}
-            deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
+            onConnectEnd={onConnectEnd}
+            isValidConnection={isValidConnection}
+            // Deletion is one undo step, handled by the editor's own key handler.
+            deleteKeyCode={null}
+            selectionKeyCode="Shift"
+            multiSelectionKeyCode={MULTI_SELECT_KEYS}
+            selectionMode={SelectionMode.Partial}
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             fitView
@@ -290,15 +508,41 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
             <MiniMap pannable zoomable ariaLabel="Mini map" />
             <Controls fitViewOptions={FIT_VIEW} />
           </ReactFlow>
+          </EditorActionsContext.Provider>
+          <div
+            className={`toast ${toast ? `toast-${toast.kind}` : "toast-empty"}`}
+            role="status"
+            aria-live="polite"
+            data-testid="editor-toast"
+          >
+            {toast && (
+              <>
+                <span key={toast.n}>{toast.text}</span>
+                <button type="button" className="icon-btn" aria-label="Dismiss message" onClick={() => setToast(null)}>
+                  ×
+                </button>
+              </>
+            )}
+          </div>
         </div>
         {selectedNode ? (
           <NodePanel
-            key={selectedNode.id}
+            key={`${selectedNode.id}:${state.restored}`}
             node={selectedNode}
             readOnly={readOnly}
-            onLabel={(label) => dispatch({ type: "updateLabel", id: selectedNode.id, label })}
-            onConfig={(config) => dispatch({ type: "updateConfig", id: selectedNode.id, config })}
+            onCommit={() => dispatch({ type: "checkpoint" })}
+            onLabel={(label) => dispatch({ type: "updateLabel", id: selectedNode.id, label, at: Date.now() })}
+            onConfig={(config) => dispatch({ type: "updateConfig", id: selectedNode.id, config, at: Date.now() })}
             onDelete={() => dispatch({ type: "deleteNodes", ids: [selectedNode.id] })}
+          />
+        ) : selected.length + selectedNotes > 1 ? (
+          <SelectionPanel
+            nodes={selected.length}
+            notes={selectedNotes}
+            readOnly={readOnly}
+            issues={issues}
+            onDelete={() => dispatch({ type: "deleteSelection" })}
+            onSelect={showNode}
           />
         ) : (
           <WorkflowPanel
@@ -314,13 +558,14 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
               setMeta((m) => ({ ...m, description }));
               setMetaDirty(true);
             }}
-            onSelect={(nodeId) => dispatch({ type: "select", id: nodeId })}
+            onSelect={showNode}
           />
         )}
       </div>
       {dialog === "run" && (
         <RunDialog fields={wf.trigger_fields ?? []} onStart={startRun} onClose={() => setDialog(null)} />
       )}
+      {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
       {dialog === "publish" && (
         <PublishDialog
           onPublish={publish}

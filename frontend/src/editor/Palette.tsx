@@ -3,8 +3,18 @@ import type { NodeType } from "../api/types";
 import { categoryColor } from "./nodes/GenericNode";
 
 export const DRAG_MIME = "application/baton-node-type";
+/** Drag payload of the "Note" entry (a sticky note, not a node type). */
+export const NOTE_MIME = "application/baton-note";
 
-export function Palette({ types, onAdd, disabled }: { types: NodeType[]; onAdd: (t: NodeType) => void; disabled?: boolean }) {
+interface PaletteProps {
+  types: NodeType[];
+  /** Click / Enter: add after the selected node (and connect it). */
+  onAdd: (t: NodeType) => void;
+  onAddNote?: () => void;
+  disabled?: boolean;
+}
+
+export function Palette({ types, onAdd, onAddNote, disabled }: PaletteProps) {
   const [q, setQ] = useState("");
   const groups = useMemo(() => {
     const needle = q.trim().toLowerCase();
@@ -58,6 +68,28 @@ export function Palette({ types, onAdd, disabled }: { types: NodeType[]; onAdd: 
           ))}
         </section>
       ))}
+      {onAddNote && (
+        <section className="palette-group">
+          <h3>Canvas</h3>
+          <button
+            type="button"
+            className="palette-item palette-note"
+            data-testid="palette-note"
+            draggable={!disabled}
+            disabled={disabled}
+            title="A sticky note for comments; it does not run."
+            aria-label="Add sticky note"
+            onDragStart={(e) => {
+              e.dataTransfer.setData(NOTE_MIME, "note");
+              e.dataTransfer.effectAllowed = "move";
+            }}
+            onClick={onAddNote}
+          >
+            <span className="palette-title">Note</span>
+            <span className="palette-key">sticky note</span>
+          </button>
+        </section>
+      )}
     </aside>
   );
 }

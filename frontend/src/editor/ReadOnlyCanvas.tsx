@@ -35,7 +35,10 @@ export function ReadOnlyCanvas({
   const { nodes, edges } = useMemo(() => {
     const flow = toFlow(document, types);
     return {
-      nodes: flow.nodes.map((n) => ({ ...n, data: { ...n.data, status: statuses[n.id], readOnly: true } })),
+      nodes: [
+        ...flow.notes,
+        ...flow.nodes.map((n) => ({ ...n, data: { ...n.data, status: statuses[n.id], readOnly: true } })),
+      ],
       edges: flow.edges,
     };
   }, [document, types, statuses]);

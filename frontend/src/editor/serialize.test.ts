@@ -24,3 +24,17 @@ describe("serialize", () => {
     expect(toDocument(nodes, edges)).toEqual(doc);
   });
 });
+
+describe("sticky notes", () => {
+  it("round-trip under the optional top-level notes key, never in nodes", () => {
+    const doc = {
+      ...structuredClone(DOC),
+      notes: [{ id: "note_1", text: "Ask legal\nfirst", position: { x: 10, y: 300 }, color: "yellow" }],
+    };
+    const { nodes, edges, notes } = toFlow(doc, NODE_TYPES);
+    expect(nodes).toHaveLength(4);
+    expect(notes).toMatchObject([{ id: "note_1", type: "note", data: { text: "Ask legal\nfirst" } }]);
+    expect(toDocument(nodes, edges, notes)).toEqual(doc);
+    expect("notes" in toDocument(nodes, edges, [])).toBe(false);
+  });
+});

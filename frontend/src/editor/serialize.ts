@@ -1,6 +1,6 @@
 // Converts between the saved workflow document (docs/api.md) and xyflow's nodes/edges.
 import type { Edge, Node } from "@xyflow/react";
-import type { DocEdge, DocNode, NodeType, Port, StepStatus, WorkflowDocument } from "../api/types";
+import type { DocEdge, DocNode, DocNote, NodeType, Port, StepStatus, WorkflowDocument } from "../api/types";
 
 export interface BatonNodeData extends Record<string, unknown> {
   typeKey: string;
@@ -16,8 +16,19 @@ export interface BatonNodeData extends Record<string, unknown> {
   extra?: Record<string, unknown>;
   status?: StepStatus;
   hasIssue?: boolean;
+  /** Validation messages about this node (shown as a tooltip). */
+  issueMessages?: string[];
   readOnly?: boolean;
 }
+
+export interface NoteData extends Record<string, unknown> {
+  text: string;
+  /** Unknown keys of the document note, kept so saving does not drop them. */
+  extra?: Record<string, unknown>;
+}
+
+/** A sticky note: an xyflow node that is stored under the document's `notes`, not `nodes`. */
+export type NoteNode = Node<NoteData, "note">;
 
 export type BatonNode = Node<BatonNodeData, "generic">;
 export type BatonEdge = Edge;
@@ -41,10 +52,37 @@ function uniquePorts(names: string[]): Port[] {
   return [...new Set(names)].map((name) => ({ name, label: name }));
 }
 
+const KNOWN_NOTE_KEYS = new Set(["id", "text", "position"]);
+
+export function notesToFlow(notes: DocNote[] | undefined): NoteNode[] {
+  return (notes ?? []).map((n) => {
+    const data: NoteData = { text: typeof n.text === "string" ? n.text : "" };
+    const extra: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(n)) if (!KNOWN_NOTE_KEYS.has(k)) extra[k] = v;
+    if (Object.keys(extra).length) data.extra = extra;
+    return {
+      id: n.id,
+      type: "note",
+      position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 },
+      data,
+      ariaLabel: "Note",
+    };
+  });
+}
+
+export function notesToDocument(notes: NoteNode[]): DocNote[] {
+  return notes.map((n) => ({
+    ...(structuredClone(n.data.extra) ?? {}),
+    id: n.id,
+    text: n.data.text,
+    position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+  }));
+}
+
 export function toFlow(
   document: WorkflowDocument,
   nodeTypes: NodeType[] | NodeTypeIndex,
-): { nodes: BatonNode[]; edges: BatonEdge[] } {
+): { nodes: BatonNode[]; edges: BatonEdge[]; notes: NoteNode[] } {
   const index = indexNodeTypes(nodeTypes);
   const nodes: BatonNode[] = document.nodes.map((n: DocNode) => {
     const extra: Record<string, unknown> = {};
@@ -81,11 +119,12 @@ export function toFlow(
     target: e.target,
     targetHandle: e.target_port,
   }));
-  return { nodes, edges };
+  return { nodes, edges, notes: notesToFlow(document.notes) };
 }
 
-export function toDocument(nodes: BatonNode[], edges: BatonEdge[]): WorkflowDocument {
-  return {
+/** The saved document; `notes` is written only when there are notes. */
+export function toDocument(nodes: BatonNode[], edges: BatonEdge[], notes: NoteNode[] = []): WorkflowDocument {
+  const doc: WorkflowDocument = {
     schema_version: 1,
     nodes: nodes.map((n) => {
       const d = n.data;
@@ -108,6 +147,8 @@ export function toDocument(nodes: BatonNode[], edges: BatonEdge[]): WorkflowDocu
       target_port: e.targetHandle ?? "in",
     })),
   };
+  if (notes.length) doc.notes = notesToDocument(notes);
+  return doc;
 }
 
 export function inputsOf(data: BatonNodeData): Port[] {

@@ -41,6 +41,8 @@ function Ports({ ports, side, name }: { ports: Port[]; side: "in" | "out"; name:
             position={side === "in" ? Position.Left : Position.Right}
             style={{ top }}
             aria-label={`${name} ${p.name} port`}
+            // Connections are drawn from an output to an input only.
+            isConnectableStart={side === "out"}
             title={p.label || p.name}
             className={`port port-${side}`}
           >
@@ -68,8 +70,9 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
   const cls = ["baton-node", selected ? "selected" : "", data.hasIssue ? "has-issue" : "", data.status ? `run-${data.status}` : ""]
     .filter(Boolean)
     .join(" ");
+  const problems = data.issueMessages ?? [];
   return (
-    <div className={cls} style={{
+    <div className={cls} title={problems.length ? problems.join("\n") : undefined} style={{
         borderTopColor: color,
         minHeight: 44 + rows * 14,
         paddingLeft: labelRoom(inputs),
@@ -82,6 +85,17 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
         </div>
         <div className="baton-node-type">{data.typeKey}</div>
         {!data.nodeType && <div className="baton-node-warn">unknown node type</div>}
+        {problems.length > 0 && (
+          <span
+            className="baton-node-issue"
+            role="img"
+            data-testid={`node-issue-${id}`}
+            aria-label={`${problems.length} problem${problems.length > 1 ? "s" : ""}: ${problems.join("; ")}`}
+            title={problems.join("\n")}
+          >
+            !
+          </span>
+        )}
         {data.status && (
           <span className={`badge status-${data.status}`} data-testid={`node-status-${id}`}>
             {data.status}
