@@ -241,3 +241,43 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     def monotonic(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One outbound HTTP request a node asks for (``http.request``)."""
+
+    method: str
+    url: str
+    """Absolute, or relative to the connector's ``base_url`` when ``connector`` is set."""
+    connector: str | None = None
+    """Name of an ``http`` connector: its base URL, auth and allowed hosts apply (secrets stay
+    server-side)."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    timeout_seconds: float = 30.0
+    max_response_bytes: int = 1 << 20
+    idempotency_key: str | None = None
+    """Sent as ``Idempotency-Key`` so that a retried non-GET request is safe."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: Mapping[str, str]
+    """Lower-case names; values with connector secrets redacted."""
+    body: bytes
+    url: str
+    """The final URL (after redirects)."""
+
+
+class HttpClient(Protocol):
+    def request(self, request: HttpRequest) -> HttpResponse:
+        """Send the request through the egress policy (SSRF guard, connector host binding).
+
+        Raises:
+            NodeError: DESTINATION_NOT_ALLOWED (refused before connecting), HTTP_ERROR (network
+                failure or timeout, ``details.timeout``), HTTP_RESPONSE_TOO_LARGE.
+        """
+        ...

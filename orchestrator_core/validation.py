@@ -332,6 +332,16 @@ def validate_workflow(doc_or_workflow: Mapping[str, Any] | Workflow, registry: N
                 extra,
             )
         )
+    for trigger_id in triggers:
+        response_node = nodes[trigger_id].config.get("response_node")
+        if types[trigger_id].key == "trigger.webhook" and response_node and response_node not in nodes:
+            issues.append(
+                Issue(
+                    ErrorCode.NODE_CONFIG_INVALID,
+                    f"Node '{trigger_id}', field 'response_node': there is no node '{response_node}'.",
+                    trigger_id,
+                )
+            )
     if triggers:
         reached = set(triggers)
         todo = list(triggers)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,8 +12,17 @@ from rest_framework.views import APIView
 from backend.accounts.models import User
 from backend.approvals import services
 from backend.approvals.models import Approval
-from backend.approvals.selectors import approval_get_for_user, approval_list_for_user, approval_summary
+from backend.approvals.selectors import (
+    approval_get_for_user,
+    approval_list_for_user,
+    approval_stats_for_user,
+    approval_summary,
+    queue_get_for_user,
+    queue_list_for_user,
+    queue_summary,
+)
 from backend.common.api import paginated
+from backend.common.errors import ApiError, Forbidden
 from backend.common.schema import (
     PAGE_PARAMETER,
     AnySerializer,
@@ -30,15 +39,33 @@ def _user(request: Request) -> User:
 
 
 def approval_detail(a: Approval) -> dict[str, Any]:
+    votes = list(a.votes.select_related("user").order_by("id"))
     return {
         **approval_summary(a),
         "instructions": a.instructions,
         "context": a.context,
         "fields": a.fields,
         "payload_hash": a.payload_hash,
-        "decision": {"approved": "approve", "rejected": "reject"}.get(a.status),
+        "decision": {"approved": "approve", "rejected": "reject", "changes_requested": "request_changes"}.get(
+            a.status
+        ),
         "comment": a.comment,
         "edited": a.edited,
+        "approvals_count": sum(1 for v in votes if v.decision == "approve"),
+        "allow_starter": a.allow_starter,
+        "on_due": a.on_due if a.due_at or a.due_minutes else None,
+        "escalate_to": a.escalate_to or None,
+        "escalated_at": a.escalated_at.isoformat() if a.escalated_at else None,
+        "votes": [
+            {
+                "user": v.user.username,
+                "decision": v.decision,
+                "edited": v.edited,
+                "comment": v.comment,
+                "created_at": v.created_at.isoformat(),
+            }
+            for v in votes
+        ],
     }
 
 
@@ -57,6 +84,16 @@ class ApprovalSummarySerializer(AnySerializer):
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
     decided_by = serializers.CharField(allow_null=True, help_text="Username.")
+    approvals_required = serializers.IntegerField(help_text="Distinct approving votes needed.")
+    due_at = serializers.DateTimeField(allow_null=True, help_text="Deadline, if any.")
+
+
+class ApprovalVoteSerializer(AnySerializer):
+    user = serializers.CharField(help_text="Username.")
+    decision = serializers.ChoiceField(choices=["approve", "reject", "request_changes"])
+    edited = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
 
 
 class ApprovalDetailSerializer(ApprovalSummarySerializer):
@@ -64,14 +101,23 @@ class ApprovalDetailSerializer(ApprovalSummarySerializer):
     context = serializers.DictField(child=serializers.CharField(), help_text="Read-only facts, label → text.")  # type: ignore[assignment]
     fields = serializers.DictField(child=serializers.CharField(), help_text="Editable fields, name → text.")  # type: ignore[assignment]
     payload_hash = serializers.CharField(help_text="sha256 hex; send it back with the decision.")
-    decision = serializers.ChoiceField(choices=["approve", "reject"], allow_null=True)
+    decision = serializers.ChoiceField(choices=["approve", "reject", "request_changes"], allow_null=True)
     comment = serializers.CharField(allow_blank=True)
     edited = serializers.DictField(
-        child=serializers.CharField(), allow_null=True, help_text="The fields the reviewer changed."
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The fields changed (approvals: every approver's edits, in vote order, the last winning).",
     )
+    approvals_count = serializers.IntegerField(help_text="Approving votes so far.")
+    allow_starter = serializers.BooleanField(help_text="False = four eyes: the run's starter may not decide.")
+    on_due = serializers.ChoiceField(choices=["timeout", "escalate"], allow_null=True)
+    escalate_to = serializers.CharField(allow_null=True, help_text="Queue name.")
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    votes = ApprovalVoteSerializer(many=True)
 
 
 _APPROVAL_CONFLICTS = "Already decided (`APPROVAL_DECIDED`) or claimed by someone else (`APPROVAL_CLAIMED`)."
+_DECIDED = [s for s in Approval.Status.values if s not in ("pending", "cancelled")]
 
 
 class ApprovalListApi(APIView):
@@ -85,7 +131,8 @@ class ApprovalListApi(APIView):
                 OpenApiTypes.STR,
                 enum=["pending", "decided", "all", *Approval.Status.values[1:]],
                 default="pending",
-                description="`decided` = approved or rejected; `all` = no filter; else one status.",
+                description="`decided` = approved, rejected, changes requested or timed out; `all` = no "
+                "filter; else one status.",
             ),
             OpenApiParameter("queue", OpenApiTypes.STR, description="Only items of this queue (name)."),
             PAGE_PARAMETER,
@@ -96,7 +143,7 @@ class ApprovalListApi(APIView):
         qs = approval_list_for_user(user=_user(request))
         status = request.query_params.get("status", "pending")
         if status == "decided":
-            qs = qs.filter(status__in=[Approval.Status.APPROVED, Approval.Status.REJECTED])
+            qs = qs.filter(status__in=_DECIDED)
         elif status != "all":
             qs = qs.filter(status=status)
         queue = request.query_params.get("queue")
@@ -142,7 +189,7 @@ class ApprovalReleaseApi(APIView):
 class ApprovalDecisionApi(APIView):
     @extend_schema_serializer(component_name="ApprovalDecision")
     class InputSerializer(AnySerializer):
-        decision = serializers.ChoiceField(choices=["approve", "reject"])
+        decision = serializers.ChoiceField(choices=["approve", "reject", "request_changes"])
         edited = serializers.JSONField(required=False, allow_null=True)
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
         payload_hash = serializers.CharField(max_length=64)
@@ -150,14 +197,26 @@ class ApprovalDecisionApi(APIView):
     @extend_schema(
         summary="Decide a review item",
         description=(
-            "Approve or reject once and resume the run. `payload_hash` must be the one you saw "
-            "(409 `PAYLOAD_CHANGED` otherwise); `edited` may only change the item's `fields`."
+            "Vote once: `approve`, `reject` or `request_changes` (needs a `comment`). One approval "
+            "resolves an item unless it needs `approvals_required` distinct approvers: it then stays "
+            "`pending` until enough approve, and the approvers' `edited` fields are merged in vote "
+            "order (the last approver's value wins). One rejection rejects; a change request resolves "
+            "it as `changes_requested` (the node fires its `changes` port). The run resumes once. "
+            "`payload_hash` must be the one you saw (409 `PAYLOAD_CHANGED` otherwise); `edited` may "
+            "only change the item's `fields`."
         ),
         request=InputSerializer,
         responses={
             200: ApprovalDetailSerializer,
             **error_responses(
-                400, 401, 404, 409, e409=f"{_APPROVAL_CONFLICTS} The item changed (`PAYLOAD_CHANGED`)."
+                400,
+                401,
+                403,
+                404,
+                409,
+                e403="The run's starter may not decide a four-eyes item (`FOUR_EYES`).",
+                e409=f"{_APPROVAL_CONFLICTS} The item changed (`PAYLOAD_CHANGED`); you already voted "
+                "(`ALREADY_VOTED`).",
             ),
         },
     )
@@ -175,3 +234,152 @@ class ApprovalDecisionApi(APIView):
             comment=data.validated_data["comment"],
         )
         return Response(approval_detail(decided))
+
+
+# --- Statistics ---------------------------------------------------------------------------------
+
+
+class ApprovalFiguresSerializer(AnySerializer):
+    decided = serializers.IntegerField(help_text="Approved, rejected or changes requested.")
+    approved = serializers.IntegerField()
+    approval_rate = serializers.FloatField(allow_null=True, help_text="approved / decided.")
+    edit_rate = serializers.FloatField(allow_null=True, help_text="Approved with edits / approved.")
+    median_seconds = serializers.FloatField(allow_null=True, help_text="Median time to decision.")
+    p90_seconds = serializers.FloatField(allow_null=True, help_text="Nearest-rank p90 time to decision.")
+
+
+class ApprovalQueueStatsSerializer(ApprovalFiguresSerializer):
+    queue = serializers.CharField()
+
+
+class ApprovalWorkflowStatsSerializer(ApprovalFiguresSerializer):
+    workflow = WorkflowRefSerializer()
+
+
+class ApprovalStatsSerializer(AnySerializer):
+    days = serializers.IntegerField()
+    queues = ApprovalQueueStatsSerializer(many=True)
+    workflows = ApprovalWorkflowStatsSerializer(many=True)
+
+
+class ApprovalStatsApi(APIView):
+    @extend_schema(
+        summary="Review statistics",
+        description=(
+            "Human decisions of the last `days` days on the items you may see, per queue and per "
+            "workflow. Time to decision = decided_at - created_at."
+        ),
+        operation_id="approvals_stats",
+        parameters=[
+            OpenApiParameter("queue", OpenApiTypes.STR, description="Only this queue (name)."),
+            OpenApiParameter("workflow", OpenApiTypes.INT, description="Only this workflow (id)."),
+            OpenApiParameter("days", OpenApiTypes.INT, default=30, description="1..365."),
+        ],
+        responses={200: ApprovalStatsSerializer, **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        try:
+            days = int(params.get("days") or 30)
+            workflow = int(params["workflow"]) if params.get("workflow") else None
+        except ValueError:
+            raise ApiError("'days' and 'workflow' must be integers.", code="BAD_REQUEST") from None
+        if not 1 <= days <= 365:
+            raise ApiError("'days' must be between 1 and 365.", code="BAD_REQUEST")
+        return Response(
+            approval_stats_for_user(
+                user=_user(request), days=days, queue=params.get("queue") or None, workflow_id=workflow
+            )
+        )
+
+
+# --- Queues -------------------------------------------------------------------------------------
+
+
+class QueueSerializer(AnySerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    members = serializers.ListField(child=serializers.CharField(), help_text="Usernames.")
+    pending = serializers.IntegerField(help_text="Pending items in the queue.")
+
+
+@extend_schema_serializer(component_name="QueueInput")
+class QueueInputSerializer(AnySerializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    members = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, default=list, max_length=1000
+    )
+
+
+def _queue_out(queue_id: int, user: User) -> dict[str, Any]:
+    return queue_summary(queue_get_for_user(queue_id=queue_id, user=user))
+
+
+def _admin_queue(request: Request, queue_id: int) -> tuple[User, Any]:
+    user = _user(request)
+    if not user.is_admin:
+        raise Forbidden("Only an admin may manage queues.")
+    return user, queue_get_for_user(queue_id=queue_id, user=user)
+
+
+class QueueListApi(APIView):
+    @extend_schema(
+        summary="List review queues",
+        description="Admins see every queue; everyone else the queues they belong to.",
+        operation_id="queues_list",
+        responses={200: QueueSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response([queue_summary(q) for q in queue_list_for_user(user=_user(request))])
+
+    @extend_schema(
+        summary="Create a review queue",
+        description="Admins only. `members`: usernames (400 for unknown ones).",
+        request=QueueInputSerializer,
+        responses={
+            201: QueueSerializer,
+            **error_responses(400, 401, 403, 409, e409="The name is taken (`QUEUE_EXISTS`)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = _user(request)
+        if not user.is_admin:
+            raise Forbidden("Only an admin may manage queues.")
+        data = QueueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        queue = services.queue_create(user=user, **data.validated_data)
+        return Response(_queue_out(queue.id, user), status=201)
+
+
+class QueueDetailApi(APIView):
+    @extend_schema(
+        summary="Update a review queue",
+        description="Admins only. `members` replaces the member list.",
+        request=QueueInputSerializer(partial=True),
+        responses={
+            200: QueueSerializer,
+            **error_responses(400, 401, 403, 404, 409, e409="The name is taken (`QUEUE_EXISTS`)."),
+        },
+    )
+    def patch(self, request: Request, queue_id: int) -> Response:
+        user, queue = _admin_queue(request, queue_id)
+        data = QueueInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {k: v for k, v in data.validated_data.items() if k in ("name", "description", "members")}
+        services.queue_update(user=user, queue=queue, **values)
+        return Response(_queue_out(queue.id, user))
+
+    @extend_schema(
+        summary="Delete a review queue",
+        description="Admins only; 409 `QUEUE_IN_USE` while any approval (pending or decided) uses it.",
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **error_responses(401, 403, 404, 409, e409="Items use the queue (`QUEUE_IN_USE`)."),
+        },
+    )
+    def delete(self, request: Request, queue_id: int) -> Response:
+        user, queue = _admin_queue(request, queue_id)
+        services.queue_delete(user=user, queue=queue)
+        return Response(status=204)

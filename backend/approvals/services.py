@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.approvals.events import inbox_publish_on_commit
-from backend.approvals.models import Approval, Queue
+from backend.approvals.models import Approval, ApprovalVote, Queue
 from backend.audit.services import audit_record
-from backend.common.errors import ApiError, Conflict
+from backend.common.errors import ApiError, Conflict, Forbidden
 
 MAX_FIELD_CHARS = 100_000
 
@@ -42,7 +44,9 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
     instructions = str(request.get("instructions") or "")
     context = request.get("context") if isinstance(request.get("context"), dict) else {}
     fields = request.get("fields") if isinstance(request.get("fields"), dict) else {}
+    options = _review_options(request)
     approval = Approval.objects.create(
+        **options,
         run_id=run_id,
         node_id=node_id,
         key=key,
@@ -55,6 +59,26 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
     )
     inbox_publish_on_commit(approval=approval, kind="approval.created")
     return approval
+
+
+def _review_options(request: dict[str, Any]) -> dict[str, Any]:
+    """The node's optional settings (see ``human.approval``), clamped; defaults: one approver, no due."""
+    required = request.get("approvals_required", 1)
+    required = (
+        min(max(required, 1), 10) if isinstance(required, int) and not isinstance(required, bool) else 1
+    )
+    minutes = request.get("due_in_minutes")
+    minutes = minutes if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0 else None
+    escalate_to = str(request.get("escalate_to") or "")[:100]
+    on_due = Approval.OnDue.ESCALATE if request.get("on_due") == "escalate" and escalate_to else "timeout"
+    return {
+        "approvals_required": required,
+        "allow_starter": request.get("allow_starter", True) is not False,
+        "due_minutes": minutes,
+        "due_at": timezone.now() + timedelta(minutes=minutes) if minutes else None,
+        "on_due": on_due,
+        "escalate_to": escalate_to if on_due == Approval.OnDue.ESCALATE else "",
+    }
 
 
 def _check_pending(approval: Approval) -> None:
@@ -91,33 +115,10 @@ def approval_release(*, approval: Approval, user: User) -> Approval:
     return approval
 
 
-@transaction.atomic
-def approval_decide(
-    *,
-    approval: Approval,
-    user: User,
-    decision: str,
-    payload_hash_seen: str,
-    edited: Any = None,
-    comment: str = "",
-) -> Approval:
-    """Record the decision once and resume the run.
+DECISIONS = ("approve", "reject", "request_changes")
 
-    Raises:
-        Conflict: APPROVAL_DECIDED (second decision), PAYLOAD_CHANGED (the reviewer saw another
-            payload), APPROVAL_CLAIMED (someone else is reviewing it).
-        ApiError: edited fields that the approval does not offer.
-    """
-    from backend.runs.models import StepRun
-    from backend.runs.services import run_resume
 
-    approval = Approval.objects.select_for_update().get(id=approval.id)
-    _check_pending(approval)
-    if payload_hash_seen != approval.payload_hash:
-        raise Conflict("The item changed since you opened it; reload it.", code="PAYLOAD_CHANGED")
-    if approval.claimed_by_id not in (None, user.id) and not user.is_admin:
-        who = approval.claimed_by.username if approval.claimed_by else "someone"
-        raise Conflict(f"{who} is reviewing this item.", code="APPROVAL_CLAIMED", details={"claimed_by": who})
+def _validate_edited(approval: Approval, edited: Any) -> dict[str, str]:
     edited = edited or {}
     if not isinstance(edited, dict):
         raise ApiError("'edited' must be an object of field values.", code="BAD_REQUEST")
@@ -135,9 +136,105 @@ def approval_decide(
                 code="BAD_REQUEST",
                 details=[{"field": name, "message": "invalid value"}],
             )
-    changed = {k: v for k, v in edited.items() if v != approval.fields.get(k)}
-    status = Approval.Status.APPROVED if decision == "approve" else Approval.Status.REJECTED
+    return {k: v for k, v in edited.items() if v != approval.fields.get(k)}
+
+
+def _resume_step(approval: Approval, answer: dict[str, Any]) -> None:
+    from backend.runs.models import StepRun
+    from backend.runs.services import run_resume
+
+    StepRun.objects.filter(run_id=approval.run_id, node_id=approval.node_id, status="waiting").update(
+        resume=answer
+    )
+    run_resume(run_id=approval.run_id)
+
+
+@transaction.atomic
+def approval_decide(
+    *,
+    approval: Approval,
+    user: User,
+    decision: str,
+    payload_hash_seen: str,
+    edited: Any = None,
+    comment: str = "",
+) -> Approval:
+    """Record one reviewer's vote; resolve the approval and resume the run once it is decided.
+
+    ``approve`` counts towards ``approvals_required`` (distinct reviewers); the approval stays
+    pending until enough approving votes exist, then the approvers' edits are merged in vote order
+    (the last approver's value of a field wins) and the run resumes exactly once. One ``reject``
+    rejects and one ``request_changes`` (comment required) resolves it as ``changes_requested``.
+
+    Raises:
+        Conflict: APPROVAL_DECIDED (already resolved), PAYLOAD_CHANGED (the reviewer saw another
+            payload), APPROVAL_CLAIMED (someone else is reviewing it), ALREADY_VOTED.
+        Forbidden: FOUR_EYES (the run's starter may not decide this item).
+        ApiError: an unknown decision, edited fields that the approval does not offer, a change
+            request without a comment.
+    """
+    if decision not in DECISIONS:
+        raise ApiError(f"'decision' must be one of {', '.join(DECISIONS)}.", code="BAD_REQUEST")
+    approval = Approval.objects.select_for_update().select_related("run").get(id=approval.id)
+    _check_pending(approval)
+    if payload_hash_seen != approval.payload_hash:
+        raise Conflict("The item changed since you opened it; reload it.", code="PAYLOAD_CHANGED")
+    if not approval.allow_starter and approval.run.started_by_id == user.id:
+        raise Forbidden("You started this run, so someone else must decide (four eyes).", code="FOUR_EYES")
+    if (
+        approval.claimed_by_id not in (None, user.id)
+        and not user.is_admin
+        and approval.approvals_required == 1
+    ):
+        who = approval.claimed_by.username if approval.claimed_by else "someone"
+        raise Conflict(f"{who} is reviewing this item.", code="APPROVAL_CLAIMED", details={"claimed_by": who})
+    if ApprovalVote.objects.filter(approval=approval, user=user).exists():
+        raise Conflict("You already voted on this item.", code="ALREADY_VOTED")
+    comment = comment or ""
+    if decision == "request_changes" and not comment.strip():
+        raise ApiError(
+            "Say what should change: a comment is required.",
+            code="BAD_REQUEST",
+            details=[{"field": "comment", "message": "required when requesting changes"}],
+        )
+    changed = _validate_edited(approval, edited) if decision == "approve" else {}
+    try:
+        with transaction.atomic():
+            ApprovalVote.objects.create(
+                approval=approval, user=user, decision=decision, edited=changed or None, comment=comment
+            )
+    except IntegrityError:
+        raise Conflict("You already voted on this item.", code="ALREADY_VOTED") from None
     now = timezone.now()
+    if decision == "approve":
+        approving = list(approval.votes.filter(decision="approve").order_by("created_at", "id"))
+        if len(approving) < approval.approvals_required:
+            Approval.objects.filter(id=approval.id).update(claimed_by=None, claimed_at=None)
+            inbox_publish_on_commit(approval=approval, kind="approval.voted")
+            audit_record(
+                actor=user,
+                action="approval.voted",
+                target=approval,
+                data={
+                    "run": approval.run_id,
+                    "node": approval.node_id,
+                    "approvals": len(approving),
+                    "required": approval.approvals_required,
+                    "edited_fields": sorted(changed),
+                    "comment": comment,
+                },
+            )
+            approval.refresh_from_db()
+            return approval
+        merged: dict[str, str] = {}
+        for vote in approving:  # the last approver's edits win over earlier ones
+            merged.update(vote.edited or {})
+        changed = {k: v for k, v in merged.items() if v != approval.fields.get(k)}
+    status = {
+        "approve": Approval.Status.APPROVED,
+        "reject": Approval.Status.REJECTED,
+        "request_changes": Approval.Status.CHANGES_REQUESTED,
+    }[decision]
     updated = Approval.objects.filter(id=approval.id, status=Approval.Status.PENDING).update(
         status=status,
         decided_by=user,
@@ -150,15 +247,12 @@ def approval_decide(
     if updated != 1:  # lost a race with another decision
         raise Conflict("This item was already decided.", code="APPROVAL_DECIDED")
     answer = {
-        "decision": decision,
+        "decision": "changes_requested" if decision == "request_changes" else decision,
         "edited": changed or None,
         "comment": comment,
         "decided_by": user.username,
     }
-    StepRun.objects.filter(run_id=approval.run_id, node_id=approval.node_id, status="waiting").update(
-        resume=answer
-    )
-    run_resume(run_id=approval.run_id)
+    _resume_step(approval, answer)
     inbox_publish_on_commit(approval=approval, kind="approval.decided")
     audit_record(
         actor=user,
@@ -175,6 +269,150 @@ def approval_decide(
     )
     approval.refresh_from_db()
     return approval
+
+
+def approvals_handle_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Act on pending approvals whose deadline passed; safe to run anywhere, any time.
+
+    ``on_due=escalate`` (first time): move the item to the ``escalate_to`` queue, drop the claim,
+    start a fresh deadline of the same length (after which it times out). Otherwise the approval
+    becomes ``timed_out`` and the node resumes on its ``timeout`` port.
+    """
+    now = now or timezone.now()
+    done = {"escalated": 0, "timed_out": 0}
+    due_ids = list(
+        Approval.objects.filter(status=Approval.Status.PENDING, due_at__lte=now).values_list("id", flat=True)
+    )
+    for approval_id in due_ids:
+        with transaction.atomic():
+            approval = (
+                Approval.objects.select_for_update()
+                .filter(id=approval_id, status=Approval.Status.PENDING, due_at__lte=now)
+                .first()
+            )
+            if approval is None:
+                continue
+            if (
+                approval.on_due == Approval.OnDue.ESCALATE
+                and approval.escalate_to
+                and approval.escalated_at is None
+            ):
+                _escalate(approval, now)
+                done["escalated"] += 1
+            else:
+                _time_out(approval, now)
+                done["timed_out"] += 1
+    return done
+
+
+def _escalate(approval: Approval, now: datetime) -> None:
+    old_queue_id = approval.queue_id
+    old_queue_name = approval.queue.name
+    queue, _ = Queue.objects.get_or_create(name=approval.escalate_to)
+    approval.queue = queue
+    approval.claimed_by = None
+    approval.claimed_at = None
+    approval.escalated_at = now
+    approval.due_at = now + timedelta(minutes=approval.due_minutes) if approval.due_minutes else None
+    approval.save(update_fields=["queue", "claimed_by", "claimed_at", "escalated_at", "due_at"])
+    inbox_publish_on_commit(approval=approval, kind="approval.escalated", also_queue_ids=[old_queue_id])
+    audit_record(
+        actor=None,
+        action="approval.escalated",
+        target=approval,
+        data={"run": approval.run_id, "node": approval.node_id, "from": old_queue_name, "to": queue.name},
+    )
+
+
+def _time_out(approval: Approval, now: datetime) -> None:
+    Approval.objects.filter(id=approval.id).update(status=Approval.Status.TIMED_OUT, decided_at=now)
+    _resume_step(approval, {"decision": "timeout", "edited": None, "comment": "", "decided_by": ""})
+    inbox_publish_on_commit(approval=approval, kind="approval.timed_out")
+    audit_record(
+        actor=None,
+        action="approval.timed_out",
+        target=approval,
+        data={"run": approval.run_id, "node": approval.node_id},
+    )
+
+
+# --- Queues -------------------------------------------------------------------------------------
+
+
+def _require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise Forbidden("Only an admin may manage queues.")
+
+
+def _users_by_name(usernames: Iterable[str]) -> list[User]:
+    names = sorted(set(usernames))
+    users = list(User.objects.filter(username__in=names))
+    unknown = sorted(set(names) - {u.username for u in users})
+    if unknown:
+        raise ApiError(
+            f"Unknown users: {', '.join(unknown)}.",
+            code="BAD_REQUEST",
+            details=[{"field": "members", "message": f"unknown user '{u}'"} for u in unknown],
+        )
+    return users
+
+
+@transaction.atomic
+def queue_create(*, user: User, name: str, description: str = "", members: list[str] | None = None) -> Queue:
+    _require_admin(user)
+    people = _users_by_name(members or [])
+    if Queue.objects.filter(name=name).exists():
+        raise Conflict(f"A queue named '{name}' exists.", code="QUEUE_EXISTS")
+    queue = Queue.objects.create(name=name, description=description)
+    queue.members.set(people)
+    audit_record(actor=user, action="queue.create", target=queue, data={"members": sorted(members or [])})
+    return queue
+
+
+@transaction.atomic
+def queue_update(
+    *,
+    user: User,
+    queue: Queue,
+    name: str | None = None,
+    description: str | None = None,
+    members: list[str] | None = None,
+) -> Queue:
+    _require_admin(user)
+    people = _users_by_name(members) if members is not None else None
+    if name is not None and name != queue.name:
+        if Queue.objects.filter(name=name).exclude(id=queue.id).exists():
+            raise Conflict(f"A queue named '{name}' exists.", code="QUEUE_EXISTS")
+        queue.name = name
+    if description is not None:
+        queue.description = description
+    queue.save()
+    if people is not None:
+        queue.members.set(people)
+    audit_record(
+        actor=user,
+        action="queue.update",
+        target=queue,
+        data={"name": queue.name, "members": sorted(members) if members is not None else None},
+    )
+    return queue
+
+
+@transaction.atomic
+def queue_delete(*, user: User, queue: Queue) -> None:
+    """Delete a queue that no approval uses: 409 QUEUE_IN_USE while it has pending items or history."""
+    _require_admin(user)
+    pending = queue.approvals.filter(status=Approval.Status.PENDING).count()
+    total = queue.approvals.count()
+    if total:
+        message = (
+            f"{pending} pending item(s) wait in this queue."
+            if pending
+            else "Decided items keep this queue for the record."
+        )
+        raise Conflict(message, code="QUEUE_IN_USE", details={"pending": pending, "total": total})
+    audit_record(actor=user, action="queue.delete", target=queue, data={"name": queue.name})
+    queue.delete()
 
 
 def approvals_cancel_for_run(*, run_id: int) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Count, Max
 
 from orchestrator_core import LiteLLMClient, ModelSpec, NodeRegistry, default_registry
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -15,12 +22,129 @@ def registry() -> NodeRegistry:
     return default_registry()
 
 
-@cache
+DEMO_SPEC = ModelSpec(name="demo", litellm_model="demo", label="Baton demo model (offline, deterministic)")
+
+# litellm's provider prefix per model-connector provider.
+_LITELLM_PREFIX = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "azure": "azure",
+    "ollama": "ollama",
+    "openai_compatible": "openai",
+}
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    """One usable model and where it comes from."""
+
+    spec: ModelSpec
+    provider: str
+    source: str
+    """``demo``, ``connector`` or ``settings`` (``ORCHESTRATOR["MODELS"]``)."""
+    connector: str = ""
+
+
+def _connector_models(row: Any) -> list[CatalogModel]:
+    config: dict[str, Any] = row.config or {}
+    secret: dict[str, Any] = row.secret or {}
+    provider = str(config.get("provider", "openai"))
+    prefix = _LITELLM_PREFIX.get(provider, provider)
+    out = []
+    for entry in config.get("models", []):
+        item: dict[str, Any] = {"name": entry} if isinstance(entry, str) else dict(entry)
+        name = str(item["name"])
+        spec = ModelSpec(
+            name=name,
+            litellm_model=str(item.get("litellm_model") or f"{prefix}/{name}"),
+            api_base=config.get("base_url") or None,
+            api_key=secret.get("api_key") or None,
+            tier=int(item.get("tier") or 1),
+            input_cost_per_token=item.get("input_cost_per_token"),
+            output_cost_per_token=item.get("output_cost_per_token"),
+            context_window=item.get("context_window"),
+            label=f"{name} ({row.name})",
+        )
+        out.append(CatalogModel(spec=spec, provider=provider, source="connector", connector=row.name))
+    return out
+
+
+def _build_catalog() -> list[CatalogModel]:
+    from backend.connectors.models import Connector  # engine.py is imported early; keep apps lazy
+
+    catalog = [CatalogModel(spec=DEMO_SPEC, provider="demo", source="demo")]
+    for extra in settings.ORCHESTRATOR.get("MODELS", []):
+        spec = ModelSpec(**extra)
+        catalog.append(
+            CatalogModel(spec=spec, provider=spec.litellm_model.split("/", 1)[0], source="settings")
+        )
+    for row in Connector.objects.filter(kind=Connector.Kind.MODEL).order_by("name"):
+        try:
+            catalog += _connector_models(row)
+        except Exception:  # a connector saved before its schema tightened must not break every run
+            logger.warning("Skipping model connector %s: unusable config", row.name, exc_info=True)
+    seen: set[str] = set()
+    unique = []
+    for model in catalog:  # the first definition of a name wins (demo, settings, connectors by name)
+        if model.spec.name not in seen and model.spec.name != "auto":
+            seen.add(model.spec.name)
+            unique.append(model)
+    return unique
+
+
+_cache_lock = threading.Lock()
+_cached: dict[str, Any] = {}
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    """Changes whenever a model connector is created, updated or deleted (one small query).
+
+    Works across processes (web, Celery workers) without any signal.
+    """
+    from backend.connectors.models import Connector
+
+    row = Connector.objects.filter(kind=Connector.Kind.MODEL).aggregate(n=Count("id"), last=Max("updated_at"))
+    return (row["n"], row["last"], _cached.get("version", 0))
+
+
+def model_catalog_clear() -> None:
+    """Forget the cached catalog and client now (connector services call it after a save)."""
+    with _cache_lock:
+        _cached["version"] = _cached.get("version", 0) + 1
+        _cached.pop("key", None)
+
+
+def _current() -> tuple[list[CatalogModel], LiteLLMClient]:
+    try:
+        key: tuple[Any, ...] | None = _fingerprint()
+    except DatabaseError:  # no table yet (a worker starting before migrate): settings only
+        key = None
+    with _cache_lock:
+        if key is not None and _cached.get("key") == key:
+            return _cached["catalog"], _cached["client"]
+    if key is None:
+        catalog = [CatalogModel(spec=DEMO_SPEC, provider="demo", source="demo")]
+        catalog += [
+            CatalogModel(spec=ModelSpec(**extra), provider="", source="settings")
+            for extra in settings.ORCHESTRATOR.get("MODELS", [])
+        ]
+    else:
+        catalog = _build_catalog()
+    client = LiteLLMClient(models=[m.spec for m in catalog], default_model="demo")
+    with _cache_lock:
+        if key is not None:
+            _cached.update(key=key, catalog=catalog, client=client)
+    return catalog, client
+
+
+def model_catalog() -> list[CatalogModel]:
+    """Every usable model: the demo model, ``ORCHESTRATOR["MODELS"]`` and model connectors."""
+    return _current()[0]
+
+
 def llm_client() -> LiteLLMClient:
-    extra: list[dict[str, Any]] = list(settings.ORCHESTRATOR.get("MODELS", []))
-    models = [ModelSpec(name="demo", litellm_model="demo", label="Baton demo model (offline, deterministic)")]
-    models += [ModelSpec(**spec) for spec in extra]
-    return LiteLLMClient(models=models, default_model="demo")
+    """The gateway over `model_catalog`, rebuilt when a model connector changes."""
+    return _current()[1]
 
 
 def lease_seconds() -> float:

@@ -48,10 +48,13 @@ def _warm_up() -> None:
 
 
 def _reaper_loop(interval: float = 5.0, reap_every: int = 6) -> None:
-    """Wake due timers every ``interval`` seconds; re-dispatch stale runs every ``reap_every`` passes."""
+    """Wake due timers and fire due schedules every ``interval`` seconds; re-dispatch stale runs
+    every ``reap_every`` passes."""
     from django.db import close_old_connections
 
+    from backend.approvals.services import approvals_handle_due
     from backend.runs.services import run_reap, run_wake_timers
+    from backend.runs.triggers import schedules_fire_due
 
     # At start-up, runs left running by the previous process have no live worker: release them.
     _release_orphans()
@@ -59,8 +62,10 @@ def _reaper_loop(interval: float = 5.0, reap_every: int = 6) -> None:
     while True:
         try:
             run_wake_timers()
+            schedules_fire_due()
             if passes % reap_every == 0:
                 run_reap()
+                approvals_handle_due()
         except Exception:
             logger.warning("Scheduler pass failed", exc_info=True)
         finally:

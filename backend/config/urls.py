@@ -1,16 +1,16 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.accounts import api as accounts_api
-from backend.approvals import api as approvals_api
 from backend.audit import api as audit_api
 from backend.common.views import HealthApi, api_bad_request, api_not_found, api_server_error, spa_index
 from backend.connectors import api as connectors_api
 from backend.runs import api as runs_api
 from backend.workflows import api as workflows_api
+from backend.workflows import urls_versions as versions_urls
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("health/", HealthApi.as_view(), name="health"),
     path("auth/csrf/", accounts_api.CsrfApi.as_view(), name="auth-csrf"),
     path("auth/login/", accounts_api.LoginApi.as_view(), name="auth-login"),
@@ -39,21 +39,7 @@ api_patterns = [
     path("runs/", runs_api.RunListApi.as_view(), name="run-list"),
     path("runs/<int:run_id>/", runs_api.RunDetailApi.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", runs_api.RunCancelApi.as_view(), name="run-cancel"),
-    path("approvals/", approvals_api.ApprovalListApi.as_view(), name="approval-list"),
-    path("approvals/<int:approval_id>/", approvals_api.ApprovalDetailApi.as_view(), name="approval-detail"),
-    path(
-        "approvals/<int:approval_id>/claim/", approvals_api.ApprovalClaimApi.as_view(), name="approval-claim"
-    ),
-    path(
-        "approvals/<int:approval_id>/release/",
-        approvals_api.ApprovalReleaseApi.as_view(),
-        name="approval-release",
-    ),
-    path(
-        "approvals/<int:approval_id>/decision/",
-        approvals_api.ApprovalDecisionApi.as_view(),
-        name="approval-decision",
-    ),
+    path("", include("backend.approvals.urls")),
     path("outbox/", connectors_api.OutboxListApi.as_view(), name="outbox-list"),
     path("connectors/", connectors_api.ConnectorListApi.as_view(), name="connector-list"),
     path(
@@ -61,10 +47,15 @@ api_patterns = [
         connectors_api.ConnectorDetailApi.as_view(),
         name="connector-detail",
     ),
+    path("", include("backend.runs.urls_usage")),
     path("audit/", audit_api.AuditListApi.as_view(), name="audit-list"),
     path("audit/export.csv", audit_api.AuditExportApi.as_view(), name="audit-export"),
+    *versions_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("backend.accounts.urls")),
+    path("", include("backend.workflows.urls_sharing")),
+    path("", include("backend.runs.urls_triggers")),
     re_path(r"^.*$", api_not_found),
 ]
 

@@ -83,10 +83,23 @@ class HttpSecret(_Strict):
     header_value: str = Field(default="", max_length=4096)
 
 
+class ModelEntry(_Strict):
+    """One model of a provider, with optional routing facts (a plain name means all defaults)."""
+
+    name: str = Field(min_length=1, max_length=200, description="What nodes write in 'model'.")
+    litellm_model: str = Field(
+        default="", max_length=300, description="Default: '<provider>/<name>' (openai for openai_compatible)."
+    )
+    tier: int = Field(default=1, ge=1, le=3)
+    context_window: int | None = Field(default=None, ge=1)
+    input_cost_per_token: float | None = Field(default=None, ge=0, description="USD; default: litellm's map.")
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+
+
 class ModelConfig(_Strict):
     provider: Literal["openai", "anthropic", "azure", "ollama", "openai_compatible"]
     base_url: str = Field(default="", max_length=2048)
-    models: list[str] = Field(min_length=1, max_length=50)
+    models: list[str | ModelEntry] = Field(min_length=1, max_length=50)
 
     @field_validator("base_url")
     @classmethod
@@ -95,10 +108,16 @@ class ModelConfig(_Strict):
 
     @field_validator("models")
     @classmethod
-    def _models(cls, value: list[str]) -> list[str]:
-        if any(not m.strip() or len(m) > 200 for m in value):
+    def _models(cls, value: list[str | ModelEntry]) -> list[str | ModelEntry]:
+        if any(isinstance(m, str) and (not m.strip() or len(m) > 200) for m in value):
             raise ValueError("every model name must be 1-200 characters")
-        return [m.strip() for m in value]
+        cleaned = [m.strip() if isinstance(m, str) else m for m in value]
+        names = [m if isinstance(m, str) else m.name for m in cleaned]
+        if len(set(names)) != len(names):
+            raise ValueError("model names must be unique")
+        if {"demo", "auto"} & set(names):
+            raise ValueError("'demo' and 'auto' are reserved model names")
+        return cleaned
 
 
 class ModelSecret(_Strict):

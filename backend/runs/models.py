@@ -99,3 +99,56 @@ class Effect(models.Model):
 
     def __str__(self) -> str:
         return f"effect {self.key} ({self.status})"
+
+
+class RunOrigin(models.Model):
+    """Where a re-run came from: the run it repeats and the node it restarted at (blank: all)."""
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="origin")
+    rerun_of = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="reruns")
+    rerun_from_node = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} re-runs {self.rerun_of_id} from {self.rerun_from_node or 'the start'}"
+
+
+class WebhookEndpoint(models.Model):
+    """A workflow's secret webhook URL ``/api/hooks/<token>/``; rotating it kills the old URL."""
+
+    workflow = models.OneToOneField(Workflow, on_delete=models.CASCADE, related_name="webhook")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook of workflow {self.workflow_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One delivery with an ``Idempotency-Key``: a repeat within 24 h returns the same run."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    key = models.CharField(max_length=200)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "key"], name="uniq_webhook_delivery_key")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.key} -> run {self.run_id}"
+
+
+class ScheduleFire(models.Model):
+    """One fired schedule tick. The unique (workflow, fire_at) pair is the no-double-firing guarantee."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="schedule_fires")
+    fire_at = models.DateTimeField()
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workflow", "fire_at"], name="uniq_schedule_fire")]
+
+    def __str__(self) -> str:
+        return f"workflow {self.workflow_id} fired {self.fire_at}"

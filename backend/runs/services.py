@@ -15,14 +15,15 @@ from backend.accounts.models import User
 from backend.audit.services import audit_record
 from backend.common.engine import lease_seconds, llm_client, max_parallel, registry
 from backend.common.errors import ApiError, Conflict
+from backend.connectors.http import DjangoHttpClient
 from backend.connectors.mail import OutboxMailer
 from backend.runs.events import run_events_append
-from backend.runs.models import Run, StepRun
-from backend.runs.store import DjangoRunStore
+from backend.runs.models import Run, RunOrigin, StepRun
+from backend.runs.store import DjangoRunStore, step_record_from_row
 from backend.workflows.models import Workflow, WorkflowVersion
 from backend.workflows.selectors import workflow_published_version
 from backend.workflows.services import workflow_snapshot_draft
-from orchestrator_core import RunnerServices, SystemClock, advance_run, check_trigger_input
+from orchestrator_core import RunnerServices, SystemClock, advance_run, check_trigger_input, step_to_dict
 from orchestrator_core.ports import Event
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,16 @@ def run_version_for_start(*, workflow: Workflow, user: User, source: str) -> Wor
 
 
 @transaction.atomic
-def run_start(*, version: WorkflowVersion, started_by: User | None, inputs: Any) -> Run:
+def run_start(
+    *,
+    version: WorkflowVersion,
+    started_by: User | None,
+    inputs: Any,
+    audit_data: dict[str, Any] | None = None,
+) -> Run:
     """Store a queued run and hand it to a worker once the transaction commits.
+
+    ``audit_data`` adds to the ``run.start`` audit event (``{"via": "webhook"}``).
 
     Raises:
         BatonError: INPUT_INVALID when ``inputs`` do not fit the trigger's fields.
@@ -63,7 +72,7 @@ def run_start(*, version: WorkflowVersion, started_by: User | None, inputs: Any)
         actor=started_by,
         action="run.start",
         target=run,
-        data={"workflow": version.workflow_id, "version": version.number},
+        data={"workflow": version.workflow_id, "version": version.number, **(audit_data or {})},
     )
     transaction.on_commit(lambda: _dispatch(run.id))
     return run
@@ -86,6 +95,7 @@ def run_advance(*, run_id: int) -> str | None:
         max_parallel=max_parallel(),
         # Parallel branches run node code on pool threads; each opens its own connection.
         thread_cleanup=connection.close,
+        http=DjangoHttpClient(),
     )
     status = advance_run(str(run_id), services)
     return str(status) if status is not None else None
@@ -174,3 +184,75 @@ def run_wake_timers(*, now: datetime | None = None) -> int:
                 run_resume(run_id=step.run_id)
                 woken += 1
     return woken
+
+
+def _downstream(document: dict[str, Any], node_id: str) -> set[str]:
+    """``node_id`` and every node reachable from it."""
+    successors: dict[str, list[str]] = {}
+    for edge in document.get("edges") or []:
+        successors.setdefault(str(edge.get("source")), []).append(str(edge.get("target")))
+    seen = {node_id}
+    todo = [node_id]
+    while todo:
+        for nxt in successors.get(todo.pop(), []):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+@transaction.atomic
+def run_rerun(*, run: Run, user: User, from_node: str | None = None) -> Run:
+    """Start a new run of ``run``'s version with its inputs.
+
+    With ``from_node``, the succeeded steps of every node that is not ``from_node`` or
+    downstream of it are copied into the new run, so the engine does not execute them again.
+
+    Raises:
+        Conflict: RUN_NOT_FINISHED while ``run`` is not final.
+        ApiError: NODE_UNKNOWN when ``from_node`` is not a node of the run's version.
+    """
+    if run.status not in Run.FINAL:
+        raise Conflict(f"The run has not finished yet ({run.status}).", code="RUN_NOT_FINISHED")
+    document = run.version.document
+    node_ids = {str(n.get("id")) for n in document.get("nodes") or []}
+    if from_node is not None and from_node not in node_ids:
+        raise ApiError(
+            f"The workflow version has no node '{from_node}'.",
+            code="NODE_UNKNOWN",
+            details=[{"field": "from_node", "message": "unknown node id"}],
+        )
+    new_run = run_start(
+        version=run.version,
+        started_by=user,
+        inputs=run.inputs,
+        audit_data={"via": "rerun", "rerun_of": run.id, "from_node": from_node or ""},
+    )
+    RunOrigin.objects.create(run=new_run, rerun_of=run, rerun_from_node=from_node or "")
+    if from_node is None:
+        return new_run
+    redo = _downstream(document, from_node)
+    kept = [s for s in run.steps.filter(status="succeeded").order_by("id") if s.node_id in node_ids - redo]
+    copies = [
+        StepRun(
+            run=new_run,
+            node_id=s.node_id,
+            status=s.status,
+            attempts=s.attempts,
+            inputs=s.inputs,
+            output=s.output,
+            ports=s.ports,
+            error=s.error,
+            request=s.request,
+            resume=s.resume,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
+            meta={**(s.meta or {}), "copied_from_run": run.id},
+        )
+        for s in kept
+    ]
+    StepRun.objects.bulk_create(copies)
+    events = [Event("step.status", c.node_id, step_to_dict(step_record_from_row(c))) for c in copies]
+    if events:
+        run_events_append(run_id=new_run.id, events=events)
+    return new_run

@@ -134,6 +134,16 @@ class DjangoRunStore:
 
                 approval_open(run_id=int(run_id), node_id=step.node_id, request=step.request)
 
+    def publish_transient(self, run_id: str, fence: int, events: Sequence[Event]) -> None:
+        """Save and publish events now, while the node still runs (``step.delta`` batches).
+
+        An optional capability the runner looks for (not in the `RunStore` protocol). The
+        events get sequence numbers like any other, so a page that reconnects replays them.
+        Called from the node's thread; `LeaseLost` when another worker took the run.
+        """
+        with transaction.atomic():
+            self._append(int(run_id), events, fence)
+
     def finish(
         self,
         run_id: str,

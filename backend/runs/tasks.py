@@ -22,3 +22,17 @@ def run_wake_timers() -> None:
     from backend.runs import services
 
     services.run_wake_timers()
+
+
+@shared_task(ignore_result=True)
+def approvals_handle_due() -> None:
+    from backend.approvals import services
+
+    services.approvals_handle_due()
+
+
+@shared_task(ignore_result=True)
+def schedules_fire_due() -> None:
+    from backend.runs import triggers
+
+    triggers.schedules_fire_due()

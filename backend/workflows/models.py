@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 def empty_document() -> dict[str, object]:
@@ -61,12 +62,30 @@ class WorkflowShare(models.Model):
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="shares")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflow_shares"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="workflow_shares",
+        null=True,
+        blank=True,
     )
+    queue = models.ForeignKey(
+        "approvals.Queue", on_delete=models.CASCADE, related_name="workflow_shares", null=True, blank=True
+    )
+    """A queue (group) share gives every member of the queue the permission."""
     permission = models.CharField(max_length=8, choices=Permission.choices, default=Permission.VIEW)
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workflow", "user"], name="uniq_workflow_share")]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "user"], name="uniq_workflow_share"),
+            models.UniqueConstraint(fields=["workflow", "queue"], name="uniq_workflow_queue_share"),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(queue__isnull=True))
+                | (Q(user__isnull=True) & Q(queue__isnull=False)),
+                name="workflow_share_user_xor_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} may {self.permission} {self.workflow_id}"
+        who = f"user {self.user_id}" if self.user_id else f"queue {self.queue_id}"
+        return f"{who} may {self.permission} {self.workflow_id}"

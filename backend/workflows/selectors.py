@@ -17,18 +17,22 @@ def workflow_list_for_user(*, user: User) -> QuerySet[Workflow]:
     qs = Workflow.objects.select_related("updated_by")
     if user.is_admin:
         return qs
-    return qs.filter(Q(owner=user) | Q(shares__user=user)).distinct()
+    return qs.filter(
+        Q(owner=user) | Q(shares__user=user) | Q(shares__queue__in=user.queues.values("id"))
+    ).distinct()
 
 
 def workflow_permission(*, workflow: Workflow, user: User) -> str | None:
-    """The user's strongest permission on the workflow: edit, run, view or None."""
+    """The user's strongest permission on the workflow: edit, run, view or None.
+
+    Direct shares and shares with a queue the user belongs to count; edit is capped at run for
+    users who cannot build (reviewers, viewers)."""
     if user.is_admin or workflow.owner_id == user.id:
         return "edit" if user.can_build else "run"
-    share = (
-        WorkflowShare.objects.filter(workflow=workflow, user=user)
-        .values_list("permission", flat=True)
-        .first()
-    )
+    shares = WorkflowShare.objects.filter(
+        Q(user=user) | Q(queue__in=user.queues.values("id")), workflow=workflow
+    ).values_list("permission", flat=True)
+    share = max(shares, key=lambda p: _LEVEL[p], default=None)
     if share == "edit" and not user.can_build:
         return "run"
     return share

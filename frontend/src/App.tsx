@@ -8,6 +8,7 @@ import { EditorPage } from "./editor/EditorPage";
 import { OutboxPage } from "./outbox/OutboxPage";
 import { LoginPage } from "./pages/LoginPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { TemplatesPage } from "./pages/TemplatesPage";
 import { RunPage } from "./runs/RunPage";
 import { RunsPage } from "./runs/RunsPage";
 
@@ -26,6 +27,7 @@ export function App() {
           >
             <Route index element={<WorkflowsPage />} />
             <Route path="workflows/:id" element={<EditorPage />} />
+            <Route path="templates" element={<TemplatesPage />} />
             <Route path="runs" element={<RunsPage />} />
             <Route path="runs/:id" element={<RunPage />} />
             <Route path="inbox" element={<InboxPage />} />

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import dataclasses
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +18,9 @@ from orchestrator_core.ports import (
     EffectStatus,
     EmailMessage,
     Event,
+    HttpClient,
+    HttpRequest,
+    HttpResponse,
     LLMClient,
     LLMRequest,
     LLMResponse,
@@ -41,6 +46,7 @@ class RunContext:
         store: RunStore,
         llm_client: LLMClient,
         mailer: Mailer,
+        http: HttpClient | None = None,
         resume: JSON = None,
         clock: Clock | None = None,
         incoming: Mapping[str, JSON] | None = None,
@@ -51,6 +57,7 @@ class RunContext:
         self._store = store
         self._llm = llm_client
         self._mailer = mailer
+        self._http = http
         self._resume = resume
         self._clock: Clock = clock or SystemClock()
         self._incoming: dict[str, JSON] = dict(incoming or {})
@@ -79,15 +86,29 @@ class RunContext:
         self.inputs[field or "expression"] = value
         return value
 
+    publish_transient: Callable[[list[Event]], None] | None = None
+    """Set by the runner when the store can save and publish events at once (``step.delta``);
+    when None they wait in `events` and are saved with the step."""
+
     def llm(self, request: LLMRequest) -> LLMResponse:
-        response = self._llm.complete(request)
+        """Call the model; a ``complete`` request streams, each batch a ``step.delta`` event."""
+        on_delta = self._llm_delta if request.purpose == "complete" else None
+        response = self._llm.complete(request, on_delta=on_delta)
         meta = self.meta
         meta["model"] = response.model
         meta["tokens_in"] = int(meta.get("tokens_in", 0)) + response.prompt_tokens
         meta["tokens_out"] = int(meta.get("tokens_out", 0)) + response.completion_tokens
         meta["cost_usd"] = float(meta.get("cost_usd", 0.0)) + response.cost_usd
         meta["reason"] = response.reason
+        meta["attempts"] = [*meta.get("attempts", []), *(dict(a) for a in response.attempts)]
         return response
+
+    def _llm_delta(self, text: str) -> None:
+        event = Event("step.delta", self.node_id, {"text": text})
+        if self.publish_transient is not None:
+            self.publish_transient([event])
+        else:
+            self.events.append(event)
 
     def send_email(self, message: EmailMessage) -> JSON:
         key = f"{self.run_id}:{self.node_id}:0"
@@ -102,6 +123,38 @@ class RunContext:
             "The e-mail may or may not have been sent before a crash; a person must check.",
             code=ErrorCode.OUTCOME_UNKNOWN,
         )
+
+    def http(self, request: HttpRequest) -> HttpResponse:
+        """Send through the runtime's `HttpClient`; non-GET once per run and node (effect ledger).
+
+        A non-GET request carries ``Idempotency-Key: <run>:<node>:0``. A final answer (below 500,
+        not 429) is recorded, and a re-run returns it without sending again; after a crash or a
+        retryable failure the request is sent again with the same key (the server de-duplicates).
+        """
+        if self._http is None:
+            raise NodeError("HTTP requests are not available in this runtime.", code=ErrorCode.NODE_FAILED)
+        if request.method.upper() in ("GET", "HEAD"):
+            return self._http.request(request)
+        key = f"{self.run_id}:{self.node_id}:0"
+        record = self._store.effect_begin(key, run_id=self.run_id, node_id=self.node_id)
+        if record.status == EffectStatus.DONE and isinstance(record.result, dict):
+            r = record.result
+            return HttpResponse(
+                status=int(r["status"]),
+                headers=dict(r["headers"]),
+                body=base64.b64decode(r["body_b64"]),
+                url=str(r["url"]),
+            )
+        response = self._http.request(dataclasses.replace(request, idempotency_key=key))
+        if response.status < 500 and response.status != 429:
+            result = {
+                "status": response.status,
+                "headers": dict(response.headers),
+                "body_b64": base64.b64encode(response.body).decode(),
+                "url": response.url,
+            }
+            self._store.effect_complete(key, result=result)
+        return response
 
     def interrupt(self, request: JSON) -> JSON:
         if self._resume is not None:

@@ -31,6 +31,7 @@ from orchestrator_core.nodes.settings import ERROR_PORT, NodeSettings, parse_set
 from orchestrator_core.ports import (
     Clock,
     Event,
+    HttpClient,
     LLMClient,
     Mailer,
     RunSnapshot,
@@ -73,6 +74,8 @@ class RunnerServices:
     thread_cleanup: Callable[[], None] | None = None
     """Called on a pool or timeout thread after a node ran there (e.g. Django's
     ``connection.close`` so the thread's database connection does not linger)."""
+    http: HttpClient | None = None
+    """Outbound HTTP for ``http.request`` (None: such nodes fail with NODE_FAILED)."""
 
 
 def advance_run(run_id: str, services: RunnerServices) -> RunStatus | None:
@@ -375,11 +378,30 @@ class _Advance:
             store=self.store,
             llm_client=self.services.llm,
             mailer=self.services.mailer,
+            http=self.services.http,
             resume=resume,
             clock=clock,
             incoming=incoming,
         )
+        ctx.publish_transient = self._transient_publisher()
         return _Job(node, node_type, parse_settings(node.settings), running, ctx, deferred)
+
+    def _transient_publisher(self) -> Callable[[list[Event]], None] | None:
+        """The store's optional ``publish_transient(run_id, fence, events)``, bound to this run.
+
+        Not part of the `RunStore` protocol: a store that has it saves and publishes events
+        such as ``step.delta`` while the node still runs (from the node's thread); without it,
+        those events are saved with the step.
+        """
+        publish = getattr(self.store, "publish_transient", None)
+        if not callable(publish):
+            return None
+        run_id, fence = self.run_id, self.fence
+
+        def send(events: list[Event]) -> None:
+            publish(run_id, fence, events)
+
+        return send
 
     def _perform(self, job: _Job) -> None:
         """Run one attempt of the node (on any thread); keeps the result or the error on the job."""
@@ -452,7 +474,9 @@ class _Advance:
         if isinstance(err, NodeError) and err.code == ErrorCode.OUTCOME_UNKNOWN:
             return replace(failed, status=StepStatus.OUTCOME_UNKNOWN), events
         policy = job.settings.retry
-        if running.attempts < policy.max_attempts and error.get("code") in policy.retry_on:
+        details = error.get("details")
+        permanent = isinstance(details, Mapping) and bool(details.get("permanent"))  # e.g. an HTTP 404
+        if running.attempts < policy.max_attempts and error.get("code") in policy.retry_on and not permanent:
             delay = policy.delay(running.attempts, self.services.jitter_source)
             next_at = clock.now() + timedelta(seconds=delay)
             step = replace(

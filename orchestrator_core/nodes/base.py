@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from orchestrator_core.ports import JSON, EmailMessage, LLMRequest, LLMResponse
+from orchestrator_core.ports import JSON, EmailMessage, HttpRequest, HttpResponse, LLMRequest, LLMResponse
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,16 @@ class NodeContext(Protocol):
 
         Raises:
             NodeError: OUTCOME_UNKNOWN when an earlier attempt started but never finished.
+        """
+        ...
+
+    def http(self, request: HttpRequest) -> HttpResponse:
+        """Make an HTTP request through the SSRF guard and the connector's auth.
+
+        Non-GET requests go through the effect ledger with an ``Idempotency-Key``.
+
+        Raises:
+            NodeError: DESTINATION_NOT_ALLOWED, HTTP_ERROR, HTTP_RESPONSE_TOO_LARGE.
         """
         ...
 

@@ -31,7 +31,9 @@ errors name the node, the field and the position (`EXPRESSION_INVALID`, `EXPRESS
 """
 
 
-def _type_name(prop: dict[str, Any]) -> str:
+def _type_name(prop: dict[str, Any] | bool) -> str:
+    if not isinstance(prop, dict):  # ``additionalProperties: true``
+        return "any"
     if "anyOf" in prop:
         return " or ".join(_type_name(p) for p in prop["anyOf"])
     if "$ref" in prop:

@@ -10,6 +10,7 @@ from orchestrator_core.nodes.builtin.data_template import DATA_TEMPLATE
 from orchestrator_core.nodes.builtin.data_transform import DATA_TRANSFORM
 from orchestrator_core.nodes.builtin.email_send import EMAIL_SEND
 from orchestrator_core.nodes.builtin.flow_delay import FLOW_DELAY
+from orchestrator_core.nodes.builtin.http_request import HTTP_REQUEST
 from orchestrator_core.nodes.builtin.human_approval import HUMAN_APPROVAL
 from orchestrator_core.nodes.builtin.llm_classify import LLM_CLASSIFY
 from orchestrator_core.nodes.builtin.llm_prompt import LLM_PROMPT
@@ -17,6 +18,8 @@ from orchestrator_core.nodes.builtin.logic_if import LOGIC_IF
 from orchestrator_core.nodes.builtin.logic_merge import LOGIC_MERGE
 from orchestrator_core.nodes.builtin.logic_switch import LOGIC_SWITCH
 from orchestrator_core.nodes.builtin.trigger_manual import TRIGGER_MANUAL
+from orchestrator_core.nodes.builtin.trigger_schedule import TRIGGER_SCHEDULE
+from orchestrator_core.nodes.builtin.trigger_webhook import TRIGGER_WEBHOOK
 
 
 class NodeRegistry:
@@ -65,6 +68,8 @@ def default_registry() -> NodeRegistry:
     return NodeRegistry(
         [
             TRIGGER_MANUAL,
+            TRIGGER_WEBHOOK,
+            TRIGGER_SCHEDULE,
             LLM_PROMPT,
             LLM_CLASSIFY,
             DATA_TEMPLATE,
@@ -75,5 +80,6 @@ def default_registry() -> NodeRegistry:
             FLOW_DELAY,
             HUMAN_APPROVAL,
             EMAIL_SEND,
+            HTTP_REQUEST,
         ]
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.llm.demo import demo_completion
-from orchestrator_core.ports import JSON, EmailMessage, LLMRequest, LLMResponse
+from orchestrator_core.ports import JSON, EmailMessage, HttpRequest, HttpResponse, LLMRequest, LLMResponse
 
 Reply = str | BaseException
 
@@ -113,3 +113,47 @@ def fake_services_kwargs(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
+
+
+HttpReply = HttpResponse | BaseException
+
+
+class FakeHttp:
+    """An `HttpClient` that records requests and answers from a script.
+
+    Args:
+        replies: answers used in order (an exception instance is raised instead), or a callable
+            ``request -> HttpResponse``. When the script runs out: ``200 {"ok": true}``.
+    """
+
+    def __init__(
+        self, replies: Sequence[HttpReply] | Callable[[HttpRequest], HttpResponse] | None = None
+    ) -> None:
+        self._script: list[HttpReply] = [] if replies is None or callable(replies) else list(replies)
+        self._fn = replies if callable(replies) else None
+        self.requests: list[HttpRequest] = []
+
+    def request(self, request: HttpRequest) -> HttpResponse:
+        self.requests.append(request)
+        if self._fn is not None:
+            return self._fn(request)
+        if self._script:
+            reply = self._script.pop(0)
+            if isinstance(reply, BaseException):
+                raise reply
+            return reply
+        return http_json(200, {"ok": True}, url=request.url)
+
+
+def http_json(
+    status: int, body: JSON, *, url: str = "https://api.example.test/", headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """A JSON `HttpResponse` for scripts."""
+    import json
+
+    return HttpResponse(
+        status=status,
+        headers={"content-type": "application/json", **(headers or {})},
+        body=json.dumps(body).encode(),
+        url=url,
+    )

@@ -53,6 +53,23 @@ def chain_document(length: int = CHAIN_NODES) -> dict[str, Any]:
     return {"schema_version": 1, "nodes": nodes, "edges": edges}
 
 
+def bench_validation() -> dict[str, Any]:
+    """Validate a 500-node graph (the size limit): target under 1 s."""
+    from orchestrator_core import default_registry, validate_workflow
+
+    doc = chain_document(500)
+    registry = default_registry()
+    validate_workflow(doc, registry)
+    best = min(_timed(lambda: validate_workflow(doc, registry)) for _ in range(5))
+    return {"nodes": 500, "validate_ms": round(best * 1000, 1)}
+
+
+def _timed(fn: Any) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
 def _django(var_dir: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "backend.config.settings.local"
     os.environ["BATON_VAR_DIR"] = var_dir
@@ -250,12 +267,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300, help="10-node runs for the engine figure")
     parser.add_argument("--event-runs", type=int, default=20, help="runs watched over a websocket")
     parser.add_argument("--parked", type=int, default=500, help="runs parked at an approval")
-    parser.add_argument("--only", choices=["engine", "server"], help="run one part")
+    parser.add_argument("--only", choices=["engine", "server", "validation"], help="run one part")
     args = parser.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     results: dict[str, Any] = {}
     if args.only in (None, "server"):
         results["server"] = bench_server(args.event_runs, args.parked)
+    if args.only in (None, "validation"):
+        results["validation"] = bench_validation()
     if args.only in (None, "engine"):
         results["engine"] = bench_engine(args.runs)
     print(json.dumps(results, indent=2))

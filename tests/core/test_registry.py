@@ -12,6 +12,8 @@ def test_default_registry_has_the_builtins() -> None:
     keys = {t.key for t in reg.types()}
     assert keys == {
         "trigger.manual",
+        "trigger.webhook",
+        "trigger.schedule",
         "llm.prompt",
         "llm.classify",
         "data.template",
@@ -22,6 +24,7 @@ def test_default_registry_has_the_builtins() -> None:
         "logic.merge",
         "data.transform",
         "flow.delay",
+        "http.request",
     }
     assert "llm.prompt" in reg
     assert "nope" not in reg

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -166,13 +165,12 @@ def test_validate_or_raise(registry: NodeRegistry) -> None:
     ]
 
 
-def test_500_nodes_fast(registry: NodeRegistry) -> None:
+def test_500_nodes_validate(registry: NodeRegistry) -> None:
+    """Correctness at the size limit; the speed figure lives in `make bench`, not in a timed test."""
     nodes = [TRIGGER] + [
         (f"n{i}", "data.template", tpl(f"{{{{ steps.n{max(i - 1, 0)}.text }}}} {i}")) for i in range(499)
     ]
     edges = [("t", "out", "n0", "in")] + [(f"n{i - 1}", "out", f"n{i}", "in") for i in range(1, 499)]
     edges += [("t", "out", f"n{i}", "in") for i in range(2, 499, 2)]
     doc = make_doc(nodes, edges)
-    start = time.perf_counter()
     assert validate_workflow(doc, registry) == []
-    assert time.perf_counter() - start < 0.5

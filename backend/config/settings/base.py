@@ -145,7 +145,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("BATON_MAX_BODY_BYTES", 2 * 1024 * 1024)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "backend.accounts.authentication.ApiTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -205,7 +208,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "reap-expired-leases": {"task": "backend.runs.tasks.run_reap", "schedule": 30.0},
     "wake-due-timers": {"task": "backend.runs.tasks.run_wake_timers", "schedule": 5.0},
+    "fire-due-schedules": {"task": "backend.runs.tasks.schedules_fire_due", "schedule": 30.0},
+    "approvals-handle-due": {"task": "backend.runs.tasks.approvals_handle_due", "schedule": 30.0},
 }
+
+# Hosts on private networks that http.request may reach (comma-separated names, IPs or CIDRs).
+# Empty: every loopback, private and link-local destination is refused (SSRF guard).
+BATON_HTTP_ALLOW_PRIVATE_HOSTS = env_list("BATON_HTTP_ALLOW_PRIVATE_HOSTS", [])
 
 # Engine knobs, turned into a typed config for orchestrator_core by backend.runs.engine.
 ORCHESTRATOR: dict[str, Any] = {

@@ -10,9 +10,13 @@ import type {
   RunSummary,
   User,
   ValidateResult,
+  VersionDiff,
+  VersionDocument,
   WorkflowDetail,
   WorkflowDocument,
   WorkflowSummary,
+  WorkflowTemplate,
+  WorkflowVersion,
 } from "./types";
 
 export class ApiError extends Error {
@@ -172,6 +176,19 @@ export const api = {
     }),
   publishWorkflow: (id: number | string, note?: string) =>
     request<PublishedVersion>(`/workflows/${id}/publish/`, { method: "POST", body: note ? { note } : {} }),
+  versions: (id: number | string, q: Page = {}) =>
+    request<Paginated<WorkflowVersion>>(`/workflows/${id}/versions/`, { query: q }),
+  version: (id: number | string, n: number) => request<VersionDocument>(`/workflows/${id}/versions/${n}/`),
+  versionDiff: (id: number | string, n: number, against: number | "draft") =>
+    request<VersionDiff>(`/workflows/${id}/versions/${n}/diff/`, { query: { against } }),
+  rollback: (id: number | string, n: number, revision: number) =>
+    request<WorkflowDetail>(`/workflows/${id}/versions/${n}/rollback/`, { method: "POST", body: { revision } }),
+  exportUrl: (id: number | string) => `${BASE}/workflows/${id}/export/`,
+  importWorkflow: (body: { name?: string; document: unknown }) =>
+    request<WorkflowDetail>("/workflows/import/", { method: "POST", body }),
+  templates: () => request<{ results: WorkflowTemplate[] }>("/templates/"),
+  useTemplate: (key: string, name?: string) =>
+    request<WorkflowDetail>(`/templates/${encodeURIComponent(key)}/use/`, { method: "POST", body: name ? { name } : {} }),
   startRun: (id: number | string, inputs: Record<string, unknown>, source: "published" | "draft") =>
     request<RunSummary>(`/workflows/${id}/runs/`, { method: "POST", body: { inputs, source } }),
 

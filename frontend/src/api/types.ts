@@ -279,3 +279,40 @@ export interface OutboxMessage {
   transport: "outbox" | "smtp" | (string & {});
   created_at: string;
 }
+
+export interface VersionDocument extends WorkflowVersion {
+  document: WorkflowDocument;
+}
+
+export interface DiffField {
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface DiffNode {
+  id: string;
+  type: string;
+  label: string;
+}
+
+export interface DiffEdge {
+  id: string | null;
+  source: string;
+  source_port: string;
+  target: string;
+  target_port: string;
+}
+
+export interface VersionDiff {
+  nodes: { added: DiffNode[]; removed: DiffNode[]; changed: (DiffNode & { fields: DiffField[] })[] };
+  edges: { added: DiffEdge[]; removed: DiffEdge[] };
+}
+
+export interface WorkflowTemplate {
+  key: string;
+  name: string;
+  description: string;
+  category: string;
+  node_count: number;
+}

@@ -28,6 +28,7 @@ import { PublishDialog } from "./PublishDialog";
 import { RunDialog } from "./RunDialog";
 import { indexNodeTypes } from "./serialize";
 import { ShortcutsDialog } from "./ShortcutsDialog";
+import { VersionsDialog } from "./VersionsDialog";
 import {
   canRedo,
   canUndo,
@@ -81,7 +82,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   const [showIssues, setShowIssues] = useState(false);
   const [save, setSave] = useState<SaveState>({ kind: "idle" });
   const [stale, setStale] = useState<StaleRevisionDetails | null>(null);
-  const [dialog, setDialog] = useState<"run" | "publish" | "shortcuts" | null>(null);
+  const [dialog, setDialog] = useState<"run" | "publish" | "shortcuts" | "versions" | null>(null);
   const [toast, setToast] = useState<{ text: string; kind: "info" | "error"; n: number } | null>(null);
   const [run, setRun] = useState<{ id: number; status: RunStatus } | null>(null);
   const [notice, setNotice] = useState<unknown>(null);
@@ -143,9 +144,8 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
     }
   }, [applyIssues]);
 
-  const reload = useCallback(async () => {
-    try {
-      const fresh = await api.workflow(wf.id);
+  const applyFresh = useCallback(
+    (fresh: WorkflowDetail) => {
       dispatch({ type: "load", document: fresh.document, nodeTypes: index });
       setWf(fresh);
       setMeta({ name: fresh.name, description: fresh.description ?? "" });
@@ -154,10 +154,17 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
       setIssues(fresh.issues ?? null);
       dispatch({ type: "setIssues", issues: fresh.issues ?? [] });
       setSave({ kind: "idle" });
+    },
+    [index],
+  );
+
+  const reload = useCallback(async () => {
+    try {
+      applyFresh(await api.workflow(wf.id));
     } catch (err) {
       setNotice(err);
     }
-  }, [wf.id, index]);
+  }, [wf.id, applyFresh]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -425,6 +432,12 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
           <button type="button" className="btn" onClick={() => void doSave()} disabled={readOnly || save.kind === "saving"}>
             Save
           </button>
+          <button type="button" className="btn" aria-haspopup="dialog" onClick={() => setDialog("versions")}>
+            Versions
+          </button>
+          <a className="btn" href={api.exportUrl(wf.id)} download title="Download the draft as a JSON file">
+            Export
+          </a>
           <button type="button" className="btn" onClick={() => void validate()}>
             Validate
           </button>
@@ -564,6 +577,19 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
       </div>
       {dialog === "run" && (
         <RunDialog fields={wf.trigger_fields ?? []} onStart={startRun} onClose={() => setDialog(null)} />
+      )}
+      {dialog === "versions" && (
+        <VersionsDialog
+          workflow={wf}
+          types={types}
+          readOnly={readOnly}
+          dirty={dirty}
+          onRestored={(fresh) => {
+            applyFresh(fresh);
+            say(`Restored as the draft (revision ${fresh.revision})`);
+          }}
+          onClose={() => setDialog(null)}
+        />
       )}
       {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
       {dialog === "publish" && (

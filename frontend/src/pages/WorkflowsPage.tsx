@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type ChangeEvent, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import type { WorkflowDocument } from "../api/types";
@@ -64,17 +64,63 @@ export function WorkflowsPage() {
   const page = Number(params.get("page") ?? "1") || 1;
   const { data, error, loading, reload } = useApi(() => api.workflows({ page }), [page]);
   const [creating, setCreating] = useState(false);
+  const navigate = useNavigate();
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [importError, setImportError] = useState<string | null>(null);
+
+  async function importFile(e: ChangeEvent<HTMLInputElement>) {
+    const file = e.target.files?.[0];
+    e.target.value = "";
+    if (!file) return;
+    setImportError(null);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await file.text());
+    } catch {
+      setImportError(`${file.name} is not a JSON file.`);
+      return;
+    }
+    try {
+      const wf = await api.importWorkflow({ document: parsed });
+      navigate(`/workflows/${wf.id}`);
+    } catch (err) {
+      setImportError(`${errorParts(err).code}: ${errorParts(err).message}`);
+    }
+  }
 
   return (
     <main className="page">
       <div className="page-head">
         <h1>Workflows</h1>
-        {!creating && (
-          <button type="button" className="btn primary" onClick={() => setCreating(true)}>
-            New workflow
+        <div className="page-head-actions">
+          <Link to="/templates" className="btn">
+            Templates
+          </Link>
+          <button type="button" className="btn" onClick={() => fileInput.current?.click()}>
+            Import
           </button>
-        )}
+          <input
+            ref={fileInput}
+            type="file"
+            accept="application/json,.json"
+            className="visually-hidden"
+            aria-label="Import a workflow file"
+            data-testid="import-file"
+            tabIndex={-1}
+            onChange={(e) => void importFile(e)}
+          />
+          {!creating && (
+            <button type="button" className="btn primary" onClick={() => setCreating(true)}>
+              New workflow
+            </button>
+          )}
+        </div>
       </div>
+      {importError ? (
+        <p className="error-inline" role="alert">
+          {importError}
+        </p>
+      ) : null}
       {creating && <NewWorkflowForm onCancel={() => setCreating(false)} />}
       {loading && !data ? (
         <Loading />

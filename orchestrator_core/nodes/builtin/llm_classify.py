@@ -8,6 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.nodes.base import NodeContext, NodeResult, NodeType, Port
+from orchestrator_core.nodes.builtin.llm_common import (
+    Fallbacks,
+    MinTier,
+    RedactPii,
+    gateway_options,
+    llm_meta,
+)
 from orchestrator_core.ports import LLMRequest
 
 
@@ -36,6 +43,9 @@ class LlmClassifyConfig(BaseModel):
         description="Optional hints on how to tell the categories apart.",
         json_schema_extra={"ui": {"widget": "textarea"}},
     )
+    fallbacks: Fallbacks = []
+    min_tier: MinTier = 1
+    redact_pii: RedactPii = False
 
     @field_validator("categories")
     @classmethod
@@ -78,6 +88,13 @@ def execute(ctx: NodeContext, config: LlmClassifyConfig, /) -> NodeResult:
     )
     if instructions:
         system += "\n\n" + instructions
+    gateway = gateway_options(
+        model=config.model,
+        fallbacks=config.fallbacks,
+        min_tier=config.min_tier,
+        redact_pii=config.redact_pii,
+        options={"categories": list(config.categories)},
+    )
     response = ctx.llm(
         LLMRequest(
             model=config.model,
@@ -85,7 +102,7 @@ def execute(ctx: NodeContext, config: LlmClassifyConfig, /) -> NodeResult:
             temperature=0.0,
             max_tokens=50,
             purpose="classify",
-            options={"categories": list(config.categories)},
+            **gateway,
         )
     )
     label = normalize_label(response.text, list(config.categories))
@@ -96,13 +113,7 @@ def execute(ctx: NodeContext, config: LlmClassifyConfig, /) -> NodeResult:
         )
     return NodeResult(
         output={"label": label, "text": response.text},
-        meta={
-            "model": response.model,
-            "tokens_in": response.prompt_tokens,
-            "tokens_out": response.completion_tokens,
-            "cost_usd": response.cost_usd,
-            "reason": response.reason,
-        },
+        meta=llm_meta([response]),
     )
 
 

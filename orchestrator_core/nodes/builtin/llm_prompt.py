@@ -1,11 +1,30 @@
-"""``llm.prompt``: send a prompt (with templates) to a model and output its text."""
+"""``llm.prompt``: send a prompt (with templates) to a model and output its text.
+
+With ``output_schema`` (a JSON Schema) the node asks for JSON, parses and validates the
+answer (with ``jsonschema`` when installed), asks the model once more with the error if it is
+invalid, and then fails with ``LLM_OUTPUT_INVALID``; the parsed value is output as ``data``.
+Without it, the answer streams: the run page gets ``step.delta`` events as text arrives.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import importlib
+import json
+import re
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.nodes.base import NodeContext, NodeResult, NodeType, Port
-from orchestrator_core.ports import LLMRequest
+from orchestrator_core.nodes.builtin.llm_common import (
+    Fallbacks,
+    MinTier,
+    RedactPii,
+    gateway_options,
+    llm_meta,
+)
+from orchestrator_core.ports import LLMRequest, LLMResponse
 
 
 class LlmPromptConfig(BaseModel):
@@ -32,30 +51,117 @@ class LlmPromptConfig(BaseModel):
     )
     temperature: float = Field(0.2, title="Temperature", ge=0, le=2)
     max_tokens: int = Field(512, title="Max tokens", ge=1, le=8192)
+    output_schema: dict[str, Any] | None = Field(
+        None,
+        title="Output JSON Schema",
+        description="When set, the model must answer JSON valid against this schema; output.data holds it.",
+        json_schema_extra={"ui": {"widget": "json"}},
+    )
+    fallbacks: Fallbacks = []
+    min_tier: MinTier = 1
+    redact_pii: RedactPii = False
+
+    @field_validator("output_schema")
+    @classmethod
+    def _check_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if len(json.dumps(value)) > 20_000:
+            raise ValueError("output_schema must be at most 20000 characters of JSON")
+        validators = _jsonschema()
+        if validators is not None:
+            try:
+                validators.validator_for(value).check_schema(value)
+            except Exception as e:
+                raise ValueError(
+                    f"output_schema is not a valid JSON Schema: {getattr(e, 'message', e)}"
+                ) from None
+        return value
+
+
+def _jsonschema() -> Any:
+    """The ``jsonschema.validators`` module, or None when jsonschema is not installed."""
+    try:
+        return importlib.import_module("jsonschema.validators")
+    except ImportError:  # pragma: no cover - an optional dependency of the core
+        return None
+
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+def parse_json_answer(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
+    """``(value, None)`` when the answer is JSON valid against the schema, else ``(None, error)``."""
+    match = _FENCE.match(text)
+    raw = match.group(1) if match else text
+    try:
+        value = json.loads(raw)
+    except ValueError as e:
+        return None, f"The answer is not valid JSON: {e}"
+    validators = _jsonschema()
+    if validators is not None:
+        validator = validators.validator_for(schema)(schema)
+        errors = sorted(validator.iter_errors(value), key=lambda err: list(err.path))
+        if errors:
+            first = errors[0]
+            where = "/".join(str(p) for p in first.path) or "(root)"
+            return None, f"The JSON does not match the schema at {where}: {first.message}"[:1000]
+    return value, None
+
+
+def _json_instructions(schema: dict[str, Any]) -> str:
+    return (
+        "Answer with a single JSON value that validates against this JSON Schema, and nothing else "
+        "(no prose, no code fences):\n" + json.dumps(schema, indent=None, sort_keys=True)
+    )
 
 
 def execute(ctx: NodeContext, config: LlmPromptConfig, /) -> NodeResult:
     system = ctx.render(config.system, field="system") if config.system else ""
     prompt = ctx.render(config.prompt, field="prompt")
+    schema = config.output_schema
+    if schema is not None:
+        system = f"{system}\n\n{_json_instructions(schema)}" if system else _json_instructions(schema)
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
-    response = ctx.llm(
-        LLMRequest(
-            model=config.model,
-            messages=messages,
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
-        )
+    gateway = gateway_options(
+        model=config.model, fallbacks=config.fallbacks, min_tier=config.min_tier, redact_pii=config.redact_pii
     )
+
+    def ask(messages: list[dict[str, str]]) -> LLMResponse:
+        return ctx.llm(
+            LLMRequest(
+                model=config.model,
+                messages=messages,
+                temperature=config.temperature,
+                max_tokens=config.max_tokens,
+                purpose="complete" if schema is None else "json",
+                **gateway,
+            )
+        )
+
+    response = ask(messages)
+    responses = [response]
+    if schema is None:
+        return NodeResult(output={"text": response.text, "model": response.model}, meta=llm_meta(responses))
+    data, error = parse_json_answer(response.text, schema)
+    if error is not None:
+        repair = [
+            *messages,
+            {"role": "assistant", "content": response.text},
+            {"role": "user", "content": f"{error}\nAnswer again with only the corrected JSON."},
+        ]
+        response = ask(repair)
+        responses.append(response)
+        data, error = parse_json_answer(response.text, schema)
+    if error is not None:
+        raise NodeError(
+            f"The model's answer did not match the output schema after one repair: {error}",
+            code=ErrorCode.LLM_OUTPUT_INVALID,
+            details={"answer": response.text[:2000], "error": error, "meta": llm_meta(responses)},
+        )
     return NodeResult(
-        output={"text": response.text, "model": response.model},
-        meta={
-            "model": response.model,
-            "tokens_in": response.prompt_tokens,
-            "tokens_out": response.completion_tokens,
-            "cost_usd": response.cost_usd,
-            "reason": response.reason,
-        },
+        output={"text": response.text, "model": response.model, "data": data}, meta=llm_meta(responses)
     )
 
 
@@ -65,7 +171,7 @@ LLM_PROMPT = NodeType(
     title="LLM prompt",
     category="AI",
     icon="sparkles",
-    description="Ask a language model; outputs {text, model}.",
+    description="Ask a language model; outputs {text, model} (and data with an output schema).",
     config_model=LlmPromptConfig,
     execute=execute,
     inputs=(Port("in"),),

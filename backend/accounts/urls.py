@@ -1,0 +1,13 @@
+"""Users (admins), invitations and personal API tokens; included under /api/."""
+
+from django.urls import path
+
+from backend.accounts import api
+
+urlpatterns = [
+    path("users/", api.UserListApi.as_view(), name="user-list"),
+    path("users/<int:user_id>/", api.UserDetailApi.as_view(), name="user-detail"),
+    path("auth/invitations/accept/", api.InvitationAcceptApi.as_view(), name="auth-invitation-accept"),
+    path("auth/tokens/", api.ApiTokenListApi.as_view(), name="auth-token-list"),
+    path("auth/tokens/<int:token_id>/", api.ApiTokenDetailApi.as_view(), name="auth-token-detail"),
+]

@@ -1,0 +1,27 @@
+"""Routes for versions, export/import and templates (included under /api/)."""
+
+from django.urls import path
+
+from backend.workflows import api_versions as api
+
+urlpatterns = [
+    path(
+        "workflows/<int:workflow_id>/versions/<int:number>/",
+        api.WorkflowVersionDetailApi.as_view(),
+        name="workflow-version-detail",
+    ),
+    path(
+        "workflows/<int:workflow_id>/versions/<int:number>/diff/",
+        api.WorkflowVersionDiffApi.as_view(),
+        name="workflow-version-diff",
+    ),
+    path(
+        "workflows/<int:workflow_id>/versions/<int:number>/rollback/",
+        api.WorkflowVersionRollbackApi.as_view(),
+        name="workflow-version-rollback",
+    ),
+    path("workflows/<int:workflow_id>/export/", api.WorkflowExportApi.as_view(), name="workflow-export"),
+    path("workflows/import/", api.WorkflowImportApi.as_view(), name="workflow-import"),
+    path("templates/", api.TemplateListApi.as_view(), name="template-list"),
+    path("templates/<str:key>/use/", api.TemplateUseApi.as_view(), name="template-use"),
+]
