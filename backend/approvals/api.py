@@ -21,7 +21,7 @@ from backend.approvals.selectors import (
     queue_list_for_user,
     queue_summary,
 )
-from backend.common.api import paginated
+from backend.common.api import paginated, request_user
 from backend.common.errors import ApiError, Forbidden
 from backend.common.schema import (
     PAGE_PARAMETER,
@@ -31,11 +31,6 @@ from backend.common.schema import (
     error_responses,
 )
 from backend.common.schema import paginated as paginated_of
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def approval_detail(a: Approval) -> dict[str, Any]:
@@ -140,7 +135,7 @@ class ApprovalListApi(APIView):
         responses={200: paginated_of(ApprovalSummarySerializer), **error_responses(401, 404)},
     )
     def get(self, request: Request) -> Response:
-        qs = approval_list_for_user(user=_user(request))
+        qs = approval_list_for_user(user=request_user(request))
         status = request.query_params.get("status", "pending")
         if status == "decided":
             qs = qs.filter(status__in=_DECIDED)
@@ -159,7 +154,9 @@ class ApprovalDetailApi(APIView):
         responses={200: ApprovalDetailSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, approval_id: int) -> Response:
-        return Response(approval_detail(approval_get_for_user(approval_id=approval_id, user=_user(request))))
+        return Response(
+            approval_detail(approval_get_for_user(approval_id=approval_id, user=request_user(request)))
+        )
 
 
 class ApprovalClaimApi(APIView):
@@ -169,7 +166,7 @@ class ApprovalClaimApi(APIView):
         responses={200: ApprovalDetailSerializer, **error_responses(401, 404, 409, e409=_APPROVAL_CONFLICTS)},
     )
     def post(self, request: Request, approval_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         approval = approval_get_for_user(approval_id=approval_id, user=user)
         return Response(approval_detail(services.approval_claim(approval=approval, user=user)))
 
@@ -181,7 +178,7 @@ class ApprovalReleaseApi(APIView):
         responses={200: ApprovalDetailSerializer, **error_responses(401, 404)},
     )
     def post(self, request: Request, approval_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         approval = approval_get_for_user(approval_id=approval_id, user=user)
         return Response(approval_detail(services.approval_release(approval=approval, user=user)))
 
@@ -221,7 +218,7 @@ class ApprovalDecisionApi(APIView):
         },
     )
     def post(self, request: Request, approval_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         approval = approval_get_for_user(approval_id=approval_id, user=user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -288,7 +285,7 @@ class ApprovalStatsApi(APIView):
             raise ApiError("'days' must be between 1 and 365.", code="BAD_REQUEST")
         return Response(
             approval_stats_for_user(
-                user=_user(request), days=days, queue=params.get("queue") or None, workflow_id=workflow
+                user=request_user(request), days=days, queue=params.get("queue") or None, workflow_id=workflow
             )
         )
 
@@ -318,7 +315,7 @@ def _queue_out(queue_id: int, user: User) -> dict[str, Any]:
 
 
 def _admin_queue(request: Request, queue_id: int) -> tuple[User, Any]:
-    user = _user(request)
+    user = request_user(request)
     if not user.is_admin:
         raise Forbidden("Only an admin may manage queues.")
     return user, queue_get_for_user(queue_id=queue_id, user=user)
@@ -332,7 +329,7 @@ class QueueListApi(APIView):
         responses={200: QueueSerializer(many=True), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response([queue_summary(q) for q in queue_list_for_user(user=_user(request))])
+        return Response([queue_summary(q) for q in queue_list_for_user(user=request_user(request))])
 
     @extend_schema(
         summary="Create a review queue",
@@ -344,7 +341,7 @@ class QueueListApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         if not user.is_admin:
             raise Forbidden("Only an admin may manage queues.")
         data = QueueInputSerializer(data=request.data)

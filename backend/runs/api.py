@@ -9,8 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.models import User
-from backend.common.api import paginated
+from backend.common.api import paginated, request_user
 from backend.common.schema import (
     PAGE_PARAMETER,
     AnySerializer,
@@ -26,12 +25,6 @@ from backend.runs.selectors import run_get_for_user, run_list_for_user
 from backend.runs.store import step_record_from_row
 from backend.workflows.selectors import workflow_get_for_user
 from orchestrator_core import step_to_dict
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
 
 # --- Response shapes (documentation only: the views return the dicts built below) -------------
 
@@ -143,7 +136,7 @@ class RunStartApi(APIView):
         responses={201: RunSummarySerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="run")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -170,7 +163,7 @@ class RunListApi(APIView):
         responses={200: paginated_of(RunSummarySerializer), **error_responses(401, 404)},
     )
     def get(self, request: Request) -> Response:
-        runs = run_list_for_user(user=_user(request))
+        runs = run_list_for_user(user=request_user(request))
         workflow = request.query_params.get("workflow")
         if workflow:
             if not workflow.isdigit():
@@ -190,7 +183,7 @@ class RunDetailApi(APIView):
         responses={200: RunDetailSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, run_id: int) -> Response:
-        return Response(run_detail(run_get_for_user(run_id=run_id, user=_user(request))))
+        return Response(run_detail(run_get_for_user(run_id=run_id, user=request_user(request))))
 
 
 class RunCancelApi(APIView):
@@ -203,6 +196,6 @@ class RunCancelApi(APIView):
         },
     )
     def post(self, request: Request, run_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         run = run_get_for_user(run_id=run_id, user=user, need="run")
         return Response(run_detail(services.run_cancel(run=run, user=user)))

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.models import User
+from backend.common.api import request_user
 from backend.common.errors import ApiError
 from backend.common.schema import AnySerializer, error_responses
 from backend.runs import services, triggers
@@ -21,11 +21,6 @@ from backend.runs.models import Run, WebhookEndpoint
 from backend.runs.selectors import run_get_for_user
 from backend.workflows.models import Workflow
 from backend.workflows.selectors import workflow_get_for_user
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class WebhookEndpointSerializer(AnySerializer):
@@ -56,7 +51,7 @@ class WorkflowWebhookApi(APIView):
         responses={200: WebhookEndpointSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, workflow_id: int) -> Response:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request), need="edit")
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request), need="edit")
         endpoint = triggers.webhook_endpoint_get_or_create(workflow=workflow)
         return Response(_endpoint(request, workflow, endpoint))
 
@@ -69,7 +64,7 @@ class WorkflowWebhookRotateApi(APIView):
         responses={200: WebhookEndpointSerializer, **error_responses(401, 403, 404)},
     )
     def post(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         endpoint = triggers.webhook_endpoint_rotate(workflow=workflow, user=user)
         return Response(_endpoint(request, workflow, endpoint))
@@ -151,7 +146,7 @@ class RunRerunApi(APIView):
         },
     )
     def post(self, request: Request, run_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         run = run_get_for_user(run_id=run_id, user=user, need="run")
         from_node = request.query_params.get("from_node")
         if from_node is not None and not from_node.strip():

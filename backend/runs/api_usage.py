@@ -11,17 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.models import User
+from backend.common.api import request_user
 from backend.common.engine import CatalogModel, llm_client, model_catalog
 from backend.common.errors import ApiError
 from backend.common.schema import AnySerializer, error_responses
 from backend.runs.usage import GROUPS, MAX_DAYS, usage_summary
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
 
 # --- models -----------------------------------------------------------------------------------
 
@@ -141,7 +135,7 @@ class UsageApi(APIView):
         data = params.validated_data
         return Response(
             usage_summary(
-                user=_user(request),
+                user=request_user(request),
                 group_by=data["group_by"],
                 days=data["days"],
                 workflow_id=data.get("workflow"),

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import User
-from backend.common.api import paginated
+from backend.common.api import paginated, request_user
 from backend.common.engine import registry
 from backend.common.errors import Forbidden
 from backend.common.schema import PAGE_PARAMETER, AnySerializer, error_responses
@@ -23,12 +23,6 @@ from backend.workflows.selectors import (
     workflow_published_number,
 )
 from orchestrator_core import trigger_fields
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
 
 # --- Response shapes (documentation only: the views return the dicts built below) -------------
 
@@ -165,7 +159,7 @@ class WorkflowListApi(APIView):
         responses={200: paginated_of(WorkflowSummarySerializer), **error_responses(401, 404)},
     )
     def get(self, request: Request) -> Response:
-        return paginated(self, request, workflow_list_for_user(user=_user(request)), workflow_summary)
+        return paginated(self, request, workflow_list_for_user(user=request_user(request)), workflow_summary)
 
     @extend_schema(
         summary="Create a workflow",
@@ -174,7 +168,7 @@ class WorkflowListApi(APIView):
         responses={201: WorkflowDetailSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         if not user.can_build:
             raise Forbidden("Only builders and admins create workflows.")
         data = self.InputSerializer(data=request.data)
@@ -197,7 +191,7 @@ class WorkflowDetailApi(APIView):
         responses={200: WorkflowDetailSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user)
         return Response(workflow_detail(workflow, user))
 
@@ -216,7 +210,7 @@ class WorkflowDetailApi(APIView):
         },
     )
     def patch(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -236,7 +230,7 @@ class WorkflowDetailApi(APIView):
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
     )
     def delete(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         services.workflow_delete(workflow=workflow, user=user)
         return Response(status=204)
@@ -254,7 +248,7 @@ class WorkflowValidateApi(APIView):
         responses={200: ValidationResultSerializer, **error_responses(400, 401, 404)},
     )
     def post(self, request: Request, workflow_id: int) -> Response:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         document = data.validated_data.get("document", workflow.draft)
@@ -274,7 +268,7 @@ class WorkflowPublishApi(APIView):
         responses={201: VersionSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -291,6 +285,6 @@ class WorkflowVersionListApi(APIView):
         responses={200: paginated_of(VersionSerializer), **error_responses(401, 404)},
     )
     def get(self, request: Request, workflow_id: int) -> Response:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request))
         versions = workflow.versions.select_related("created_by").order_by("-number")
         return paginated(self, request, versions, version_to_dict)

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.models import User
+from backend.common.api import request_user
 from backend.common.errors import NotFound
 from backend.common.schema import AnySerializer, error_responses
 from backend.workflows.models import WorkflowShare
@@ -18,11 +18,6 @@ from backend.workflows.selectors import workflow_get_for_user
 from backend.workflows.sharing import share_to_dict, workflow_share_delete, workflow_share_upsert
 
 _PERMISSIONS = [p.value for p in WorkflowShare.Permission]
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class WorkflowShareSerializer(AnySerializer):
@@ -51,7 +46,7 @@ class WorkflowShareListApi(APIView):
         responses={200: WorkflowShareListSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, workflow_id: int) -> Response:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request), need="edit")
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request), need="edit")
         shares = workflow.shares.select_related("user", "queue").order_by("id")
         return Response({"results": [share_to_dict(s) for s in shares]})
 
@@ -70,7 +65,7 @@ class WorkflowShareListApi(APIView):
         },
     )
     def post(self, request: Request, workflow_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -91,7 +86,7 @@ class WorkflowShareDetailApi(APIView):
         responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 403, 404)},
     )
     def delete(self, request: Request, workflow_id: int, share_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         share: Any = workflow.shares.select_related("user", "queue", "workflow").filter(id=share_id).first()
         if share is None:

@@ -15,13 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.common.api import request_user
 from backend.common.errors import ApiError, Forbidden
 from backend.common.schema import AnySerializer, error_responses
 from backend.workflows import templates, versions
 from backend.workflows.api import (
     VersionSerializer,
     WorkflowDetailSerializer,
-    _user,
     version_to_dict,
     workflow_detail,
 )
@@ -104,7 +104,7 @@ class WorkflowVersionDetailApi(APIView):
         responses={200: VersionDocumentSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, workflow_id: int, number: int) -> Response:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request))
         version = versions.workflow_version_get(workflow=workflow, number=number)
         return Response({**version_to_dict(version), "document": version.document})
 
@@ -124,7 +124,7 @@ class WorkflowVersionDiffApi(APIView):
         responses={200: VersionDiffSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, workflow_id: int, number: int) -> Response:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request))
         before = versions.workflow_document_at(workflow=workflow, ref=str(number))
         after = versions.workflow_document_at(
             workflow=workflow, ref=request.query_params.get("against", versions.DRAFT)
@@ -150,7 +150,7 @@ class WorkflowVersionRollbackApi(APIView):
         },
     )
     def post(self, request: Request, workflow_id: int, number: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
         version = versions.workflow_version_get(workflow=workflow, number=number)
         data = self.InputSerializer(data=request.data)
@@ -168,7 +168,7 @@ class WorkflowExportApi(APIView):
         responses={200: WorkflowExportSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, workflow_id: int) -> HttpResponse:
-        workflow = workflow_get_for_user(workflow_id=workflow_id, user=_user(request))
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request))
         body = json.dumps(versions.workflow_export(workflow=workflow), indent=2, ensure_ascii=False)
         response = HttpResponse(body, content_type="application/json")
         filename = f"{slugify(workflow.name) or 'workflow'}.baton.json"
@@ -197,7 +197,7 @@ class WorkflowImportApi(APIView):
         responses={201: WorkflowDetailSerializer, **error_responses(400, 401, 403, 413)},
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         if not user.can_build:
             raise Forbidden("Only builders and admins create workflows.")
         data = self.InputSerializer(data=request.data)
@@ -240,7 +240,7 @@ class TemplateUseApi(APIView):
         responses={201: WorkflowDetailSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, key: str) -> Response:
-        user = _user(request)
+        user = request_user(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         workflow = templates.template_use(user=user, key=key, name=data.validated_data.get("name"))

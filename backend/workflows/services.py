@@ -112,10 +112,30 @@ def workflow_update(
         return workflow
     if revision is None:
         raise ApiError("'revision' is required: send the revision you loaded.", code="BAD_REQUEST")
-    updated = Workflow.objects.filter(id=workflow.id, revision=revision).update(
-        revision=F("revision") + 1, updated_by=user, updated_at=timezone.now(), **changes
+    workflow_draft_write(workflow=workflow, user=user, revision=revision, changes=changes)
+    audit_record(
+        actor=user,
+        action="workflow.update",
+        target=workflow,
+        data={"fields": sorted(k if k != "draft" else "document" for k in changes)},
     )
-    if updated != 1:
+    return workflow
+
+
+def workflow_draft_write(
+    *, workflow: Workflow, user: User, revision: int | None, changes: dict[str, Any]
+) -> None:
+    """Write ``changes`` as a new draft revision, only if the draft is still at ``revision``.
+
+    ``revision=None`` writes unconditionally. Refreshes ``workflow`` from the database.
+
+    Raises:
+        Conflict: STALE_REVISION, naming who saved in between and when.
+    """
+    rows = Workflow.objects.filter(id=workflow.id)
+    if revision is not None:
+        rows = rows.filter(revision=revision)
+    if rows.update(revision=F("revision") + 1, updated_by=user, updated_at=timezone.now(), **changes) != 1:
         current = Workflow.objects.select_related("updated_by").get(id=workflow.id)
         raise Conflict(
             "This workflow was changed since you loaded it.",
@@ -127,13 +147,6 @@ def workflow_update(
             },
         )
     workflow.refresh_from_db()
-    audit_record(
-        actor=user,
-        action="workflow.update",
-        target=workflow,
-        data={"fields": sorted(k if k != "draft" else "document" for k in changes)},
-    )
-    return workflow
 
 
 def _next_version_number(workflow: Workflow) -> int:

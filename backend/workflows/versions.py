@@ -11,14 +11,12 @@ import json
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.audit.services import audit_record
-from backend.common.errors import ApiError, Conflict, NotFound
+from backend.common.errors import ApiError, NotFound
 from backend.workflows.models import Workflow, WorkflowVersion
-from backend.workflows.services import document_normalize, workflow_create
+from backend.workflows.services import document_normalize, workflow_create, workflow_draft_write
 
 DRAFT = "draft"
 EXPORT_FORMAT = "baton.workflow"
@@ -142,24 +140,7 @@ def workflow_rollback(
     Raises:
         Conflict: STALE_REVISION when ``revision`` is given and someone saved in between.
     """
-    filters: dict[str, Any] = {"id": workflow.id}
-    if revision is not None:
-        filters["revision"] = revision
-    updated = Workflow.objects.filter(**filters).update(
-        draft=version.document, revision=F("revision") + 1, updated_by=user, updated_at=timezone.now()
-    )
-    if updated != 1:
-        current = Workflow.objects.select_related("updated_by").get(id=workflow.id)
-        raise Conflict(
-            "This workflow was changed since you loaded it.",
-            code="STALE_REVISION",
-            details={
-                "current_revision": current.revision,
-                "updated_by": current.updated_by.username if current.updated_by else None,
-                "updated_at": current.updated_at.isoformat(),
-            },
-        )
-    workflow.refresh_from_db()
+    workflow_draft_write(workflow=workflow, user=user, revision=revision, changes={"draft": version.document})
     audit_record(
         actor=user,
         action="workflow.rollback",

@@ -106,3 +106,14 @@ def test_schedule_output_is_the_trigger_input() -> None:
     result, _ = run_node(TRIGGER_SCHEDULE, {"cron": "* * * * *"}, trigger={"x": 1})
     assert result.output == {"x": 1}
     assert TriggerScheduleConfig(cron="*/5 * * * *").timezone == "UTC"
+
+
+@pytest.mark.parametrize("key", ["trigger.manual", "trigger.webhook"])
+def test_trigger_field_names_must_be_unique(key: str) -> None:
+    from pydantic import ValidationError
+
+    from orchestrator_core import default_registry
+
+    model = default_registry().get(key).config_model
+    with pytest.raises(ValidationError, match="field names must be unique: a"):
+        model.model_validate({"fields": [{"name": "a"}, {"name": "a"}]})

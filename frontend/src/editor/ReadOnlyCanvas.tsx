@@ -1,4 +1,14 @@
-import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow } from "@xyflow/react";
+import {
+  Background,
+  Controls,
+  ReactFlow,
+  ReactFlowProvider,
+  useNodesInitialized,
+  useReactFlow,
+  type Edge,
+  type FitViewOptions,
+  type Node,
+} from "@xyflow/react";
 import { useEffect, useMemo } from "react";
 import type { NodeType, StepStatus, WorkflowDocument } from "../api/types";
 import { nodeTypes } from "./nodeTypes";
@@ -43,6 +53,22 @@ export function ReadOnlyCanvas({
     };
   }, [document, types, statuses]);
   const signature = `${nodes.length}:${types.length}:${Object.values(statuses).some(Boolean)}`;
+  return <StaticFlow nodes={nodes} edges={edges} signature={signature} />;
+}
+
+/** A view-only canvas: no dragging, connecting, selecting or deleting. */
+export function StaticFlow({
+  nodes,
+  edges,
+  signature,
+  fitViewOptions = FIT_VIEW,
+}: {
+  nodes: Node[];
+  edges: Edge[];
+  /** When given, the view refits whenever it changes (nodes measured, statuses appear). */
+  signature?: string;
+  fitViewOptions?: FitViewOptions;
+}) {
   return (
     <ReactFlowProvider>
       <ReactFlow
@@ -54,12 +80,12 @@ export function ReadOnlyCanvas({
         elementsSelectable={false}
         deleteKeyCode={null}
         fitView
-        fitViewOptions={FIT_VIEW}
+        fitViewOptions={fitViewOptions}
         proOptions={{ hideAttribution: true }}
       >
         <Background />
-        <Controls showInteractive={false} fitViewOptions={FIT_VIEW} />
-        <RefitOnResize signature={signature} />
+        <Controls showInteractive={false} fitViewOptions={fitViewOptions} />
+        {signature !== undefined && <RefitOnResize signature={signature} />}
       </ReactFlow>
     </ReactFlowProvider>
   );

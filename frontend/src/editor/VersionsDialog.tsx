@@ -1,11 +1,10 @@
-import { Background, Controls, ReactFlow, ReactFlowProvider } from "@xyflow/react";
 import { useEffect, useMemo, useState } from "react";
 import { api } from "../api/client";
 import type { NodeType, VersionDiff, WorkflowDetail, WorkflowDocument, WorkflowVersion } from "../api/types";
 import { Dialog } from "../components/Dialog";
 import { fmtTime } from "../components/format";
 import { ErrorBox, Loading } from "../components/States";
-import { nodeTypes } from "./nodeTypes";
+import { StaticFlow } from "./ReadOnlyCanvas";
 import { toFlow } from "./serialize";
 
 /** A side of the comparison: a version number or the current draft. */
@@ -64,25 +63,7 @@ function DiffCanvas({ document, marks, types }: { document: WorkflowDocument; ma
       edges: flow.edges.map((e) => (String(e.id).startsWith("removed:") ? { ...e, className: "diff-removed-edge" } : e)),
     };
   }, [document, marks, types]);
-  return (
-    <ReactFlowProvider>
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        nodesDraggable={false}
-        nodesConnectable={false}
-        elementsSelectable={false}
-        deleteKeyCode={null}
-        fitView
-        fitViewOptions={FIT_VIEW}
-        proOptions={{ hideAttribution: true }}
-      >
-        <Background />
-        <Controls showInteractive={false} fitViewOptions={FIT_VIEW} />
-      </ReactFlow>
-    </ReactFlowProvider>
-  );
+  return <StaticFlow nodes={nodes} edges={edges} fitViewOptions={FIT_VIEW} />;
 }
 
 function DiffView({ workflowId, from, to, types }: { workflowId: number; from: number; to: Ref; types: NodeType[] }) {

@@ -28,6 +28,15 @@ class TriggerField(BaseModel):
     default: str | float | bool | None = Field(None, title="Default value")
 
 
+def unique_field_names(cls: type[BaseModel], value: list[TriggerField]) -> list[TriggerField]:
+    """Validator shared by the triggers that take input fields: names must not repeat."""
+    names = [f.name for f in value]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"field names must be unique: {', '.join(dupes)}")
+    return value
+
+
 class TriggerManualConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -39,14 +48,7 @@ class TriggerManualConfig(BaseModel):
         json_schema_extra={"ui": {"widget": "fields"}},
     )
 
-    @field_validator("fields")
-    @classmethod
-    def _unique_names(cls, value: list[TriggerField]) -> list[TriggerField]:
-        names = [f.name for f in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"field names must be unique: {', '.join(dupes)}")
-        return value
+    _unique_names = field_validator("fields")(unique_field_names)
 
 
 def execute(ctx: NodeContext, config: TriggerManualConfig, /) -> NodeResult:

@@ -8,7 +8,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator_core.nodes.base import NodeContext, NodeResult, NodeType, Port
-from orchestrator_core.nodes.builtin.trigger_manual import TriggerField, check_trigger_input
+from orchestrator_core.nodes.builtin.trigger_manual import (
+    TriggerField,
+    check_trigger_input,
+    unique_field_names,
+)
 
 
 class TriggerWebhookConfig(BaseModel):
@@ -40,14 +44,7 @@ class TriggerWebhookConfig(BaseModel):
         json_schema_extra={"ui": {"widget": "fields"}},
     )
 
-    @field_validator("fields")
-    @classmethod
-    def _unique_names(cls, value: list[TriggerField]) -> list[TriggerField]:
-        names = [f.name for f in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"field names must be unique: {', '.join(dupes)}")
-        return value
+    _unique_names = field_validator("fields")(unique_field_names)
 
     @model_validator(mode="after")
     def _wait_needs_a_response_node(self) -> TriggerWebhookConfig:
