@@ -20,7 +20,7 @@ from backend.common.schema import (
 )
 from backend.common.schema import paginated as paginated_of
 from backend.runs import services
-from backend.runs.models import Run
+from backend.runs.models import Run, RunOrigin
 from backend.runs.selectors import run_get_for_user, run_list_for_user
 from backend.runs.store import step_record_from_row
 from backend.workflows.selectors import workflow_get_for_user
@@ -83,6 +83,10 @@ class RunDetailSerializer(RunSummarySerializer):
     inputs = serializers.JSONField(help_text="The trigger inputs.")
     document = serializers.JSONField(help_text="The workflow document of the version.")
     steps = StepSerializer(many=True)
+    rerun_of = serializers.IntegerField(allow_null=True, help_text="The run this one re-runs; null: none.")
+    rerun_from_node = serializers.CharField(
+        allow_null=True, help_text="The node a re-run restarted at; null: from the start (or not a re-run)."
+    )
 
 
 def _duration_ms(run: Run) -> int | None:
@@ -116,7 +120,16 @@ def run_detail(run: Run) -> dict[str, Any]:
         "inputs": run.inputs,
         "document": run.version.document,
         "steps": [step_to_dict(step_record_from_row(s)) for s in steps],
+        **_origin(run),
     }
+
+
+def _origin(run: Run) -> dict[str, Any]:
+    try:
+        origin = run.origin
+    except RunOrigin.DoesNotExist:
+        return {"rerun_of": None, "rerun_from_node": None}
+    return {"rerun_of": origin.rerun_of_id, "rerun_from_node": origin.rerun_from_node or None}
 
 
 class RunStartApi(APIView):

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from backend.accounts.models import User
 from backend.audit.services import audit_record
 from backend.common.engine import lease_seconds, llm_client, max_parallel, registry
-from backend.common.errors import ApiError, Conflict
+from backend.common.errors import ApiError, Conflict, NotFound
 from backend.connectors.http import DjangoHttpClient
 from backend.connectors.mail import OutboxMailer
 from backend.runs.events import run_events_append
@@ -24,6 +24,9 @@ from backend.workflows.models import Workflow, WorkflowVersion
 from backend.workflows.selectors import workflow_published_version
 from backend.workflows.services import workflow_snapshot_draft
 from orchestrator_core import RunnerServices, SystemClock, advance_run, check_trigger_input, step_to_dict
+from orchestrator_core.engine.runner import run_timeout_seconds
+from orchestrator_core.engine.single import SingleServices, execute_single
+from orchestrator_core.graph import Node
 from orchestrator_core.ports import Event
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,28 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+def _run_deadline(run_id: int) -> datetime | None:
+    """When the run must be over: its start (or now, before the first claim) plus the trigger's
+    ``run_timeout_seconds``; None without one."""
+    row = Run.objects.filter(id=run_id).values_list("started_at", "version__document").first()
+    if row is None:
+        return None
+    started_at, document = row
+    seconds = run_timeout_seconds(document or {})
+    if seconds is None:
+        return None
+    return (started_at or timezone.now()) + timedelta(seconds=seconds)
+
+
+def _run_timed_out(run_id: int) -> None:
+    """A run that ended on its deadline leaves no approval open."""
+    error = Run.objects.filter(id=run_id).values_list("error", flat=True).first()
+    if isinstance(error, dict) and error.get("code") == "RUN_TIMEOUT":
+        from backend.approvals.services import approvals_cancel_for_run
+
+        approvals_cancel_for_run(run_id=run_id)
+
+
 def run_advance(*, run_id: int) -> str | None:
     """Execute the run as far as it can go (called by the Celery task). Safe to call twice."""
     services = RunnerServices(
@@ -96,8 +121,11 @@ def run_advance(*, run_id: int) -> str | None:
         # Parallel branches run node code on pool threads; each opens its own connection.
         thread_cleanup=connection.close,
         http=DjangoHttpClient(),
+        run_deadline=_run_deadline(run_id),
     )
     status = advance_run(str(run_id), services)
+    if status == "failed":
+        _run_timed_out(run_id)
     return str(status) if status is not None else None
 
 
@@ -256,3 +284,71 @@ def run_rerun(*, run: Run, user: User, from_node: str | None = None) -> Run:
     if events:
         run_events_append(run_id=new_run.id, events=events)
     return new_run
+
+
+def workflow_node_test(
+    *,
+    workflow: Workflow,
+    user: User,
+    node_id: str,
+    trigger: Any,
+    steps: dict[str, Any],
+    config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Execute one node of the workflow's draft on sample data: no run, no side effects.
+
+    ``config`` replaces the node's saved config (to try an edit before saving it). LLM calls are
+    made and their cost is returned in ``meta.cost_usd`` (and audited); e-mail and non-GET
+    HTTP fail with ``SIDE_EFFECT_BLOCKED``.
+
+    Raises:
+        NotFound: the draft has no node ``node_id``.
+    """
+    draft = workflow.draft if isinstance(workflow.draft, dict) else {}
+    raw = next(
+        (n for n in draft.get("nodes") or [] if isinstance(n, dict) and n.get("id") == node_id),
+        None,
+    )
+    if raw is None:
+        raise NotFound(f"The draft has no node '{node_id}'.")
+    type_version = raw.get("type_version", 1)
+    saved_config = raw.get("config")
+    saved_settings = raw.get("settings")
+    node = Node(
+        id=node_id,
+        type=str(raw.get("type") or ""),
+        type_version=type_version if isinstance(type_version, int) else 1,
+        config=config if config is not None else (saved_config if isinstance(saved_config, dict) else {}),
+        settings=saved_settings if isinstance(saved_settings, dict) else {},
+    )
+    incoming = {
+        str(e.get("source")): steps[str(e.get("source"))]
+        for e in draft.get("edges") or []
+        if isinstance(e, dict) and e.get("target") == node_id and str(e.get("source")) in steps
+    }
+    result = execute_single(
+        node,
+        registry(),
+        {"trigger": trigger, "steps": steps},
+        # No overall cap: like a run, only the node's timeout setting moves it to a thread.
+        SingleServices(
+            llm=llm_client(),
+            clock=SystemClock(),
+            http=DjangoHttpClient(),
+            thread_cleanup=connection.close,
+            max_seconds=None,
+        ),
+        incoming=incoming,
+    )
+    body = result.as_dict()
+    audit_record(
+        actor=user,
+        action="workflow.node_test",
+        target=workflow,
+        data={
+            "node_id": node_id,
+            "status": result.status,
+            "cost_usd": float(result.meta.get("cost_usd") or 0.0),
+        },
+    )
+    return body

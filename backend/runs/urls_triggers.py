@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from backend.runs import api_triggers
+from backend.runs import api_test_node, api_triggers
 
 urlpatterns = [
     path("hooks/<str:token>/", api_triggers.WebhookDeliverApi.as_view(), name="webhook-deliver"),
@@ -17,4 +17,9 @@ urlpatterns = [
         name="workflow-webhook-rotate",
     ),
     path("runs/<int:run_id>/rerun/", api_triggers.RunRerunApi.as_view(), name="run-rerun"),
+    path(
+        "workflows/<int:workflow_id>/nodes/<str:node_id>/test/",
+        api_test_node.WorkflowNodeTestApi.as_view(),
+        name="workflow-node-test",
+    ),
 ]

@@ -23,6 +23,7 @@ from backend.workflows.selectors import (
     workflow_published_number,
 )
 from orchestrator_core import trigger_fields
+from orchestrator_core.nodes.settings import settings_schema
 
 # --- Response shapes (documentation only: the views return the dicts built below) -------------
 
@@ -50,6 +51,12 @@ class NodeTypeSerializer(AnySerializer):
 
 class NodeTypeListSerializer(AnySerializer):
     results = NodeTypeSerializer(many=True)
+    settings_schema = serializers.JSONField(
+        help_text=(
+            "JSON Schema of the per-node `settings` object every node type accepts "
+            "(`retry`, `timeout_seconds`, `on_error`)."
+        )
+    )
 
 
 class IssueSerializer(AnySerializer):
@@ -142,7 +149,7 @@ class NodeTypeListApi(APIView):
         responses={200: NodeTypeListSerializer, **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": registry().describe()})
+        return Response({"results": registry().describe(), "settings_schema": settings_schema()})
 
 
 class WorkflowListApi(APIView):

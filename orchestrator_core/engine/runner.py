@@ -42,7 +42,15 @@ from orchestrator_core.ports import (
 )
 from orchestrator_core.validation import validate_or_raise
 
-__all__ = ["RunnerServices", "advance_run", "step_to_dict"]
+__all__ = [
+    "RunnerServices",
+    "advance_run",
+    "checked_output",
+    "error_dict",
+    "perform_attempt",
+    "run_timeout_seconds",
+    "step_to_dict",
+]
 
 MAX_ROUNDS = 10_000
 """A safety net: a valid (acyclic) graph finishes in at most one round per node (plus retries)."""
@@ -76,6 +84,23 @@ class RunnerServices:
     ``connection.close`` so the thread's database connection does not linger)."""
     http: HttpClient | None = None
     """Outbound HTTP for ``http.request`` (None: such nodes fail with NODE_FAILED)."""
+    run_deadline: datetime | None = None
+    """When the whole run must be over (``clock.now()`` time). Checked at every step boundary:
+    past it, the run ends FAILED with ``RUN_TIMEOUT``. None: no limit."""
+
+
+def run_timeout_seconds(document: Mapping[str, Any]) -> float | None:
+    """The trigger node's optional ``config.run_timeout_seconds`` (None when absent or not a number)."""
+    nodes = document.get("nodes") if isinstance(document, Mapping) else None
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, Mapping) or not str(node.get("type", "")).startswith("trigger."):
+            continue
+        config = node.get("config")
+        value = config.get("run_timeout_seconds") if isinstance(config, Mapping) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        return None
+    return None
 
 
 def advance_run(run_id: str, services: RunnerServices) -> RunStatus | None:
@@ -102,7 +127,8 @@ def _step_event(step: StepRecord) -> Event:
     return Event("step.status", step.node_id, step_to_dict(step))
 
 
-def _error_dict(exc: Exception) -> dict[str, Any]:
+def error_dict(exc: Exception) -> dict[str, Any]:
+    """The ``{code, message, details?}`` of a failed attempt (pydantic errors: NODE_CONFIG_INVALID)."""
     if isinstance(exc, BatonError):
         return exc.as_dict()
     if isinstance(exc, ValidationError):
@@ -188,6 +214,34 @@ def _call(
     return result
 
 
+def perform_attempt(
+    node_type: NodeType,
+    config: Mapping[str, Any],
+    ctx: RunContext,
+    timeout: float | None,
+    cleanup: Callable[[], None] | None = None,
+) -> NodeResult:
+    """One attempt of a node: validate its raw config, then execute it (with the timeout).
+
+    Raises:
+        whatever the node raises (`Interrupt`, `NodeError`...), ``pydantic.ValidationError``
+        for a bad config, `NodeError` NODE_TIMEOUT.
+    """
+    parsed = node_type.config_model.model_validate(dict(config))
+    return _call(node_type, ctx, parsed, timeout, cleanup)
+
+
+def checked_output(result: NodeResult) -> dict[str, Any]:
+    """The result's output as a storable dict.
+
+    Raises:
+        TypeError, ValueError: the output is not plain JSON.
+    """
+    output = dict(result.output)
+    json.dumps(output, allow_nan=False)
+    return output
+
+
 @dataclass
 class _Job:
     """One node execution prepared on the runner thread."""
@@ -246,6 +300,11 @@ class _Advance:
             if self.store.cancel_requested(self.run_id):
                 return self._cancelled()
             outcome = run_outcome(workflow, self.steps)
+            if outcome in (None, RunStatus.WAITING) and self._past_deadline():
+                return self._finish(
+                    RunStatus.FAILED,
+                    {"code": str(ErrorCode.RUN_TIMEOUT), "message": "The run did not finish in time."},
+                )
             if outcome is not None:
                 return self._finish(
                     outcome, self._run_error(workflow) if outcome == RunStatus.FAILED else None
@@ -276,6 +335,10 @@ class _Advance:
                 "message": "The run made no progress (no node was ready).",
             },
         )
+
+    def _past_deadline(self) -> bool:
+        deadline = self.services.run_deadline
+        return deadline is not None and self.services.clock.now() >= deadline
 
     def _wait_until(self, when: datetime) -> bool:
         """Sleep until ``when`` in chunks, renewing the lease and checking cancel between them.
@@ -406,9 +469,12 @@ class _Advance:
     def _perform(self, job: _Job) -> None:
         """Run one attempt of the node (on any thread); keeps the result or the error on the job."""
         try:
-            config = job.node_type.config_model.model_validate(dict(job.node.config))
-            job.result = _call(
-                job.node_type, job.ctx, config, job.settings.timeout_seconds, self.services.thread_cleanup
+            job.result = perform_attempt(
+                job.node_type,
+                job.node.config,
+                job.ctx,
+                job.settings.timeout_seconds,
+                self.services.thread_cleanup,
             )
         except BaseException as e:  # judged on the runner thread in _conclude
             job.error = e
@@ -428,8 +494,7 @@ class _Advance:
         err = job.error
         if err is None and job.result is not None:
             try:
-                output = dict(job.result.output)
-                json.dumps(output, allow_nan=False)  # must be storable; raises TypeError/ValueError
+                output = checked_output(job.result)
             except Exception as e:
                 err = e
             else:
@@ -461,7 +526,7 @@ class _Advance:
             raise err
         if not isinstance(err, Exception):  # KeyboardInterrupt, SystemExit...
             raise err if err is not None else RuntimeError("the node returned nothing")
-        error = _error_dict(err)
+        error = error_dict(err)
         failed = replace(
             running,
             status=StepStatus.FAILED,

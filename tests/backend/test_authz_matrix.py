@@ -127,6 +127,7 @@ POLICY: dict[str, Rule] = {
     "api/workflows/<int:workflow_id>/shares/<int:share_id>/": workflow("edit"),
     "api/workflows/<int:workflow_id>/webhook/": workflow("edit"),
     "api/workflows/<int:workflow_id>/webhook/rotate/": workflow("edit"),
+    "api/workflows/<int:workflow_id>/nodes/<str:node_id>/test/": workflow("edit"),
     "api/templates/": authed,
     "api/templates/<str:key>/use/": builders,
     "api/runs/": authed,
@@ -208,6 +209,7 @@ def world(personas, support_workflow, client_for, django_capture_on_commit_callb
         "number": 1,
         "key": templates[0]["key"],
         "token": "not-a-real-hook-token",
+        "node_id": "draft",
     }
     users = {**personas, "bob_view": bev}
     return {"ids": ids, "users": users}

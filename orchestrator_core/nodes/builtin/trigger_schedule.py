@@ -29,6 +29,13 @@ class TriggerScheduleConfig(BaseModel):
         description="The run's trigger input (plus trigger.scheduled_at, the tick's time).",
         json_schema_extra={"ui": {"widget": "key-value"}},
     )
+    run_timeout_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=86400,
+        title="Run timeout (s)",
+        description="Fail the whole run (RUN_TIMEOUT) if it is not over after this long; none = no limit.",
+    )
 
     @field_validator("cron")
     @classmethod

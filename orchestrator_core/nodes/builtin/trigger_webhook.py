@@ -43,6 +43,13 @@ class TriggerWebhookConfig(BaseModel):
         max_length=50,
         json_schema_extra={"ui": {"widget": "fields"}},
     )
+    run_timeout_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=86400,
+        title="Run timeout (s)",
+        description="Fail the whole run (RUN_TIMEOUT) if it is not over after this long; none = no limit.",
+    )
 
     _unique_names = field_validator("fields")(unique_field_names)
 
