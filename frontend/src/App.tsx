@@ -1,4 +1,11 @@
 import { BrowserRouter, Link, Route, Routes } from "react-router-dom";
+import { TokensPage } from "./account/TokensPage";
+import { InvitePage } from "./account/InvitePage";
+import { AuditPage } from "./admin/AuditPage";
+import { RequireAdmin } from "./admin/common";
+import { ConnectorsPage } from "./admin/ConnectorsPage";
+import { QueuesPage } from "./admin/QueuesPage";
+import { UsersPage } from "./admin/UsersPage";
 import { InboxPage } from "./approvals/InboxPage";
 import { ReviewPage } from "./approvals/ReviewPage";
 import { AuthProvider, RequireAuth } from "./auth/AuthContext";
@@ -11,6 +18,7 @@ import { WorkflowsPage } from "./pages/WorkflowsPage";
 import { TemplatesPage } from "./pages/TemplatesPage";
 import { RunPage } from "./runs/RunPage";
 import { RunsPage } from "./runs/RunsPage";
+import { UsagePage } from "./usage/UsagePage";
 
 export function App() {
   return (
@@ -18,6 +26,7 @@ export function App() {
       <AuthProvider>
         <Routes>
           <Route path="/login" element={<LoginPage />} />
+          <Route path="/invite/:token" element={<InvitePage />} />
           <Route
             element={
               <RequireAuth>
@@ -33,6 +42,12 @@ export function App() {
             <Route path="inbox" element={<InboxPage />} />
             <Route path="inbox/:id" element={<ReviewPage />} />
             <Route path="outbox" element={<OutboxPage />} />
+            <Route path="usage" element={<UsagePage />} />
+            <Route path="account/tokens" element={<TokensPage />} />
+            <Route path="admin/users" element={<RequireAdmin><UsersPage /></RequireAdmin>} />
+            <Route path="admin/queues" element={<RequireAdmin><QueuesPage /></RequireAdmin>} />
+            <Route path="admin/connectors" element={<RequireAdmin><ConnectorsPage /></RequireAdmin>} />
+            <Route path="admin/audit" element={<RequireAdmin><AuditPage /></RequireAdmin>} />
             <Route
               path="*"
               element={

@@ -111,3 +111,25 @@ def test_drag_connect_configure_save_reload(open_page):
         "Sent to {{ trigger.from }}"
     )
     assert builder.console_errors == []
+
+
+def test_run_page_shows_the_streamed_draft(open_page):
+    builder = open_page("builder")
+    # Not _open_demo_workflow: an earlier test may have added a node to the demo workflow.
+    builder.get_by_role("link", name="Workflows").click()
+    builder.get_by_role("link", name="Reply to a customer email").first.click()
+    expect(builder.get_by_test_id("save-state")).to_have_text("Saved", timeout=30_000)
+    builder.get_by_role("button", name="Run", exact=True).click()
+    dialog = builder.get_by_role("dialog")
+    for label, value in CUSTOMER.items():
+        dialog.get_by_role("textbox", name=label).fill(value)
+    dialog.get_by_role("button", name="Start run").click()
+    builder.get_by_role("link", name="Open run page").click()
+
+    # The demo model streams: the draft's text shows in its step row, live or complete.
+    live = builder.get_by_test_id("step-live-draft")
+    expect(live).to_contain_text("Hello Carol", timeout=30_000)
+    expect(builder.get_by_test_id("step-draft")).to_contain_text("succeeded", timeout=30_000)
+    expect(live).to_contain_text(re.compile("Drafted by Baton's offline demo model"), timeout=30_000)
+    expect(builder.get_by_test_id("run-status").first).to_have_text("waiting", timeout=30_000)
+    assert builder.console_errors == []

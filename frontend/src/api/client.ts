@@ -216,3 +216,100 @@ export const api = {
 
   outbox: (q: Page = {}) => request<Paginated<OutboxMessage>>("/outbox/", { query: q }),
 };
+
+// --- Admin, account and usage endpoints (kept apart from `api` so concurrent edits do not clash) ---
+
+import type {
+  AdminUser,
+  ApiToken,
+  ApiTokenCreated,
+  AuditEvent,
+  AuditFilters,
+  Connector,
+  ConnectorWrite,
+  QueueInfo,
+  UsageGroup,
+  UsageReport,
+  UserCreateBody,
+  UserCreated,
+  UserUpdateBody,
+} from "./types";
+
+/** `/api/audit/export.csv` with the same filters as the list (empty ones left out). */
+export function auditExportUrl(filters: AuditFilters): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v) qs.set(k, String(v));
+  const s = qs.toString();
+  return `${BASE}/audit/export.csv${s ? `?${s}` : ""}`;
+}
+
+export const adminApi = {
+  users: (q: Page = {}) => request<Paginated<AdminUser>>("/users/", { query: q }),
+  createUser: (body: UserCreateBody) => request<UserCreated>("/users/", { method: "POST", body }),
+  updateUser: (id: number, body: UserUpdateBody) =>
+    request<AdminUser>(`/users/${id}/`, { method: "PATCH", body }),
+  acceptInvitation: (token: string, password: string) =>
+    request<User>("/auth/invitations/accept/", {
+      method: "POST",
+      body: { token, password },
+      skipAuthRedirect: true,
+    }),
+
+  tokens: (q: Page = {}) => request<Paginated<ApiToken>>("/auth/tokens/", { query: q }),
+  createToken: (name: string, expiresAt: string) =>
+    request<ApiTokenCreated>("/auth/tokens/", { method: "POST", body: { name, expires_at: expiresAt } }),
+  revokeToken: (id: number) => request<void>(`/auth/tokens/${id}/`, { method: "DELETE" }),
+
+  connectors: (q: Page = {}) => request<Paginated<Connector>>("/connectors/", { query: q }),
+  createConnector: (body: ConnectorWrite) => request<Connector>("/connectors/", { method: "POST", body }),
+  updateConnector: (id: number, body: ConnectorWrite) =>
+    request<Connector>(`/connectors/${id}/`, { method: "PATCH", body }),
+  deleteConnector: (id: number) => request<void>(`/connectors/${id}/`, { method: "DELETE" }),
+
+  audit: (q: Page & AuditFilters = {}) => request<Paginated<AuditEvent>>("/audit/", { query: { ...q } }),
+  auditExportUrl,
+
+  queues: () => request<QueueInfo[]>("/queues/"),
+  createQueue: (body: { name: string; description?: string; members?: string[] }) =>
+    request<QueueInfo>("/queues/", { method: "POST", body }),
+  updateQueue: (id: number, body: { name?: string; description?: string; members?: string[] }) =>
+    request<QueueInfo>(`/queues/${id}/`, { method: "PATCH", body }),
+  deleteQueue: (id: number) => request<void>(`/queues/${id}/`, { method: "DELETE" }),
+
+  usage: (q: { group_by: UsageGroup; days?: number; workflow?: number | string }) =>
+    request<UsageReport>("/usage/", { query: q }),
+};
+
+// --- Approval votes, re-runs, models, webhooks, connector choices (kept apart from `api`) ---
+
+import type {
+  ApprovalDecision,
+  ConnectorRef,
+  ModelList,
+  RerunResult,
+  WebhookEndpoint,
+} from "./types";
+
+export const featureApi = {
+  decide: (
+    id: number | string,
+    body: { decision: ApprovalDecision; edited: Record<string, string>; comment: string; payload_hash: string },
+  ) => request<ApprovalDetail>(`/approvals/${id}/decision/`, { method: "POST", body }),
+  rerun: (runId: number | string, fromNode?: string | null) =>
+    request<RerunResult>(`/runs/${runId}/rerun/`, { method: "POST", query: { from_node: fromNode ?? undefined } }),
+  models: () => request<ModelList>("/models/"),
+  webhook: (workflowId: number | string) => request<WebhookEndpoint>(`/workflows/${workflowId}/webhook/`),
+  rotateWebhook: (workflowId: number | string) =>
+    request<WebhookEndpoint>(`/workflows/${workflowId}/webhook/rotate/`, { method: "POST" }),
+  /** Every connector the user may pick (all pages; names and kinds are enough). */
+  connectorChoices: async (): Promise<ConnectorRef[]> => {
+    const out: ConnectorRef[] = [];
+    for (let page = 1; page <= 20; page += 1) {
+      const res = await request<Paginated<ConnectorRef> | ConnectorRef[]>("/connectors/", { query: { page } });
+      if (Array.isArray(res)) return res;
+      out.push(...res.results);
+      if (!res.next) break;
+    }
+    return out;
+  },
+};

@@ -316,3 +316,215 @@ export interface WorkflowTemplate {
   category: string;
   node_count: number;
 }
+
+// --- Admin, account and usage (users, tokens, connectors, audit, queues, usage) ---
+
+export interface AdminUser extends User {
+  email: string;
+  is_active: boolean;
+  invitation_pending: boolean;
+  last_login: string | null;
+  date_joined: string;
+}
+
+export interface UserCreated extends AdminUser {
+  invite_url: string | null;
+}
+
+export interface UserCreateBody {
+  username: string;
+  email?: string;
+  display_name?: string;
+  role: Role;
+  password?: string;
+  queues?: string[];
+}
+
+export interface UserUpdateBody {
+  role?: Role;
+  display_name?: string;
+  email?: string;
+  is_active?: boolean;
+  queues?: string[];
+}
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  active: boolean;
+}
+
+export interface ApiTokenCreated extends ApiToken {
+  token: string;
+}
+
+export type ConnectorKind = "smtp" | "http" | "model" | "slack";
+
+export interface Connector {
+  id: number;
+  name: string;
+  kind: ConnectorKind;
+  config?: Record<string, unknown>;
+  allowed_hosts?: string[];
+  secret_set?: boolean;
+  secret_fields?: string[];
+  created_by?: string | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface ConnectorWrite {
+  name?: string;
+  kind?: ConnectorKind;
+  config?: Record<string, unknown>;
+  /** Write-only; leave out on PATCH to keep the stored secret. */
+  secret?: Record<string, string>;
+  allowed_hosts?: string[];
+}
+
+export interface AuditEvent {
+  id: number;
+  created_at: string;
+  actor: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  ip: string | null;
+  data: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditFilters {
+  action?: string;
+  actor?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface QueueInfo {
+  id: number;
+  name: string;
+  description: string;
+  members: string[];
+  pending: number;
+}
+
+export type UsageGroup = "day" | "workflow" | "model" | "user";
+
+export interface UsageFigures {
+  runs: number;
+  steps: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number;
+}
+
+export interface UsageRow extends UsageFigures {
+  key: string;
+  label: string;
+}
+
+export interface UsageReport {
+  group_by: UsageGroup;
+  days: number;
+  rows: UsageRow[];
+  totals: UsageFigures;
+}
+
+// --- Approvals N-of-M, deadlines; run re-runs and live deltas; models; webhooks ---
+
+export interface ApprovalVote {
+  user: string;
+  decision: "approve" | "reject" | "request_changes" | (string & {});
+  edited: Record<string, string> | null;
+  comment: string;
+  created_at: string;
+}
+
+/** Fields the approval list/detail carry since N-of-M votes and deadlines (all optional for safety). */
+export interface ApprovalVoting {
+  approvals_required?: number;
+  approvals_count?: number;
+  due_at?: string | null;
+  allow_starter?: boolean;
+  on_due?: "timeout" | "escalate" | null;
+  escalate_to?: string | null;
+  escalated_at?: string | null;
+  votes?: ApprovalVote[];
+}
+
+export type ApprovalDecision = "approve" | "reject" | "request_changes";
+
+export interface StepDeltaEvent {
+  seq: number;
+  type: "step.delta";
+  node_id: string;
+  ts: string;
+  data: { text: string };
+}
+
+/** One model try of an LLM step (step meta `attempts`), when the API exposes it. */
+export interface LlmAttempt {
+  model: string;
+  outcome: "ok" | "error" | (string & {});
+  error_code?: string | null;
+  http_status?: number | null;
+  duration_ms?: number | null;
+}
+
+export interface RerunResult extends RunSummary {
+  rerun_of: number;
+  rerun_from_node: string | null;
+}
+
+export interface ModelInfo {
+  name: string;
+  label: string;
+  provider: string;
+  litellm_model: string;
+  tier: number | null;
+  context_window: number | null;
+  input_usd_per_1m: number | null;
+  output_usd_per_1m: number | null;
+  source: "demo" | "connector" | "settings" | (string & {});
+  connector: string | null;
+}
+
+export interface ModelList {
+  default_model: string;
+  results: ModelInfo[];
+}
+
+export interface WebhookEndpoint {
+  url: string;
+  path: string;
+  token: string;
+  enabled: boolean;
+  created_at: string;
+  rotated_at: string | null;
+}
+
+export interface ConnectorRef {
+  id: number;
+  name: string;
+  kind: string;
+}
+
+// Declaration merging: the new optional fields on existing shapes (older servers leave them out).
+export interface ApprovalSummary extends ApprovalVoting {}
+
+export interface Step {
+  /** Step meta, when a server exposes it (LLM `attempts`, `copied_from_run`, ...). */
+  meta?: { attempts?: LlmAttempt[]; copied_from_run?: number; [k: string]: unknown } | null;
+}
+
+export interface RunSummary {
+  rerun_of?: number | null;
+  rerun_from_node?: string | null;
+}

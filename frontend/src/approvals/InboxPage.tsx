@@ -4,9 +4,10 @@ import { api } from "../api/client";
 import { fmtTime } from "../components/format";
 import { notifyInboxChanged, onInboxChanged } from "../components/inboxEvents";
 import { Pager } from "../components/Pager";
-import { StatusBadge } from "../components/StatusBadge";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
+import { approvalStatus } from "./due";
+import { ApprovalBadge, DueText } from "./ReviewPage";
 
 const TABS = [
   ["pending", "Pending"],
@@ -89,6 +90,8 @@ export function InboxPage() {
                 <th>Workflow</th>
                 <th>Queue</th>
                 <th>Created</th>
+                <th>Due</th>
+                <th>Approvals</th>
                 <th>Claimed by</th>
                 <th>Status</th>
               </tr>
@@ -111,9 +114,21 @@ export function InboxPage() {
                   <td>{a.workflow.name}</td>
                   <td>{a.queue}</td>
                   <td>{fmtTime(a.created_at)}</td>
+                  <td>{a.status === "pending" ? <DueText dueAt={a.due_at} /> : <span className="muted">—</span>}</td>
+                  <td>
+                    {(a.approvals_required ?? 1) > 1 ? (
+                      a.approvals_count != null ? (
+                        `${a.approvals_count} of ${a.approvals_required}`
+                      ) : (
+                        `${a.approvals_required} needed`
+                      )
+                    ) : (
+                      <span className="muted">1</span>
+                    )}
+                  </td>
                   <td>{a.claimed_by ?? <span className="muted">—</span>}</td>
                   <td>
-                    <StatusBadge status={a.decision ? `${a.decision}d` : a.status} />
+                    <ApprovalBadge status={approvalStatus(a)} />
                   </td>
                 </tr>
                 );

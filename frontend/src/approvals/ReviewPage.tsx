@@ -1,14 +1,54 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { api, ApiError } from "../api/client";
-import type { ApprovalDetail } from "../api/types";
+import { api, ApiError, featureApi } from "../api/client";
+import type { ApprovalDecision, ApprovalDetail } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { fmtTime } from "../components/format";
 import { Markdown } from "../components/Markdown";
 import { notifyInboxChanged } from "../components/inboxEvents";
-import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading, errorParts } from "../components/States";
 import { useApi } from "../components/useApi";
+import { approvalStatus, approvalStatusLabel, formatDue } from "./due";
+
+/** A status badge with a readable label ("changes requested"); the class keeps the raw status. */
+export function ApprovalBadge({ status, testId }: { status: string; testId?: string }) {
+  return (
+    <span className={`badge status-${status}`} data-testid={testId}>
+      {approvalStatusLabel(status)}
+    </span>
+  );
+}
+
+/** "due in 2 h" (red once overdue), re-rendered every 30 s. */
+export function DueText({ dueAt, testId }: { dueAt: string | null | undefined; testId?: string }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!dueAt) return;
+    const t = window.setInterval(() => setNow(Date.now()), 30000);
+    return () => window.clearInterval(t);
+  }, [dueAt]);
+  const due = formatDue(dueAt, now);
+  if (!due) return <span className="muted">—</span>;
+  return (
+    <span className={due.overdue ? "due overdue" : "due"} title={fmtTime(dueAt)} data-testid={testId}>
+      {due.text}
+    </span>
+  );
+}
+
+const DECISION_LABELS: Record<string, string> = {
+  approve: "approved",
+  reject: "rejected",
+  request_changes: "requested changes",
+};
+
+function decisionMessage(e: unknown): string | null {
+  if (!(e instanceof ApiError)) return null;
+  if (e.code === "FOUR_EYES") return "You started this run; someone else must decide.";
+  if (e.code === "ALREADY_VOTED") return "You have already voted on this item; another reviewer must add the next approval.";
+  if (e.status === 409) return errorParts(e).message;
+  return null;
+}
 
 export function ReviewPage() {
   const { id = "" } = useParams();
@@ -37,10 +77,17 @@ function Review({ initial }: { initial: ApprovalDetail }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [commentError, setCommentError] = useState<string | null>(null);
+  const commentRef = useRef<HTMLTextAreaElement>(null);
   const claimTried = useRef(false);
   const leaveTimer = useRef<number | undefined>(undefined);
   useEffect(() => () => window.clearTimeout(leaveTimer.current), []);
-  const pending = approval.status === "pending" && !outcome;
+  const status = approvalStatus(approval);
+  const required = approval.approvals_required ?? 1;
+  const votes = approval.votes ?? [];
+  const approvals = approval.approvals_count ?? votes.filter((v) => v.decision === "approve").length;
+  const myVote = user ? votes.find((v) => v.user === user.username) : undefined;
+  const pending = approval.status === "pending" && !outcome && !myVote;
 
   useEffect(() => {
     if (claimTried.current || approval.status !== "pending" || approval.claimed_by) return;
@@ -56,14 +103,20 @@ function Review({ initial }: { initial: ApprovalDetail }) {
   }, [approval]);
 
   const decide = useCallback(
-    async (decision: "approve" | "reject") => {
+    async (decision: ApprovalDecision) => {
       if (busy || !pending) return;
+      if (decision === "request_changes" && !comment.trim()) {
+        setCommentError("Say what should change: a comment is required to request changes.");
+        commentRef.current?.focus();
+        return;
+      }
+      setCommentError(null);
       setBusy(true);
       setError(null);
       const edited: Record<string, string> = {};
       for (const [k, v] of Object.entries(fields)) if (v !== initial.fields[k]) edited[k] = v;
       try {
-        const done = await api.decideApproval(approval.id, {
+        const done = await featureApi.decide(approval.id, {
           decision,
           edited,
           comment,
@@ -71,7 +124,17 @@ function Review({ initial }: { initial: ApprovalDetail }) {
         });
         setApproval(done);
         notifyInboxChanged();
-        setOutcome(decision === "approve" ? "Approved" : "Rejected");
+        const n = done.approvals_count ?? 0;
+        const m = done.approvals_required ?? 1;
+        setOutcome(
+          decision === "approve"
+            ? done.status === "pending"
+              ? `Approved: ${n} of ${m} approvals so far, waiting for other reviewers`
+              : "Approved"
+            : decision === "reject"
+              ? "Rejected"
+              : "Changes requested",
+        );
         leaveTimer.current = window.setTimeout(() => navigate("/inbox"), 1200);
       } catch (e) {
         setError(e);
@@ -101,7 +164,14 @@ function Review({ initial }: { initial: ApprovalDetail }) {
       </p>
       <div className="page-head">
         <h1>{approval.title}</h1>
-        <StatusBadge status={approval.decision ? `${approval.decision}d` : approval.status} />
+        <div className="page-head-actions">
+          {approval.escalated_at && (
+            <span className="badge badge-escalated" title={`Escalated ${fmtTime(approval.escalated_at)}`} data-testid="escalated">
+              Escalated
+            </span>
+          )}
+          <ApprovalBadge status={status} testId="approval-status" />
+        </div>
       </div>
       <dl className="facts">
         <div><dt>Queue</dt><dd>{approval.queue}</dd></div>
@@ -109,6 +179,25 @@ function Review({ initial }: { initial: ApprovalDetail }) {
         <div><dt>Run</dt><dd><Link to={`/runs/${approval.run_id}`}>Run #{approval.run_id}</Link></dd></div>
         <div><dt>Created</dt><dd>{fmtTime(approval.created_at)}</dd></div>
         <div><dt>Claimed by</dt><dd data-testid="claimed-by">{approval.claimed_by ?? "—"}</dd></div>
+        {approval.due_at && (
+          <div>
+            <dt>Due</dt>
+            <dd>
+              {approval.status === "pending" ? <DueText dueAt={approval.due_at} testId="approval-due" /> : fmtTime(approval.due_at)}
+              {approval.on_due === "escalate" && approval.escalate_to && !approval.escalated_at ? (
+                <span className="muted"> · then escalates to {approval.escalate_to}</span>
+              ) : null}
+            </dd>
+          </div>
+        )}
+        {required > 1 && (
+          <div>
+            <dt>Approvals</dt>
+            <dd data-testid="approvals-progress">
+              {approvals} of {required} approvals
+            </dd>
+          </div>
+        )}
         {approval.decided_by && <div><dt>Decided by</dt><dd>{approval.decided_by} · {fmtTime(approval.decided_at)}</dd></div>}
       </dl>
       {claimedByOther && pending && (
@@ -121,7 +210,10 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           {outcome}. Returning to the inbox…
         </div>
       )}
-      {error ? <ErrorBox error={error} /> : null}
+      {approval.allow_starter === false && approval.status === "pending" && (
+        <p className="muted">Four eyes: the person who started this run may not decide it.</p>
+      )}
+      {error && !decisionMessage(error) ? <ErrorBox error={error} /> : null}
       {approval.instructions && (
         <section className="card">
           <h2>Instructions</h2>
@@ -140,6 +232,26 @@ function Review({ initial }: { initial: ApprovalDetail }) {
               </div>
             ))}
           </dl>
+        </section>
+      )}
+      {(required > 1 || votes.length > 0) && (
+        <section className="card">
+          <h2>Votes</h2>
+          {votes.length === 0 ? (
+            <p className="muted">No votes yet.</p>
+          ) : (
+            <ul className="votes" data-testid="votes">
+              {votes.map((v, i) => (
+                <li key={i}>
+                  <strong>{v.user}</strong>{" "}
+                  <span className={`vote vote-${v.decision}`}>{DECISION_LABELS[v.decision] ?? v.decision}</span>
+                  {v.edited && Object.keys(v.edited).length > 0 ? <span className="muted"> · with edits</span> : null}
+                  <span className="muted"> · {fmtTime(v.created_at)}</span>
+                  {v.comment ? <div className="vote-comment prewrap">{v.comment}</div> : null}
+                </li>
+              ))}
+            </ul>
+          )}
         </section>
       )}
       <form
@@ -166,16 +278,30 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           <label htmlFor="review-comment">Comment</label>
           <textarea
             id="review-comment"
+            ref={commentRef}
             rows={3}
             value={pending ? comment : approval.comment}
             readOnly={!pending}
-            onChange={(e) => setComment(e.target.value)}
+            aria-invalid={commentError ? true : undefined}
+            aria-describedby={commentError ? "review-comment-error" : undefined}
+            onChange={(e) => {
+              setComment(e.target.value);
+              if (commentError && e.target.value.trim()) setCommentError(null);
+            }}
           />
+          {commentError && (
+            <small id="review-comment-error" className="error-inline" role="alert">
+              {commentError}
+            </small>
+          )}
         </div>
         {pending ? (
           <div className="actions">
             <button type="submit" className="btn primary" disabled={busy}>
               Approve
+            </button>
+            <button type="button" className="btn" disabled={busy} onClick={() => void decide("request_changes")}>
+              Request changes
             </button>
             <button type="button" className="btn danger" disabled={busy} onClick={() => void decide("reject")}>
               Reject
@@ -184,11 +310,15 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           </div>
         ) : (
           <p className="muted">
-            This review is {approval.decision ? `${approval.decision}d` : approval.status}.
+            {myVote && approval.status === "pending" && !outcome
+              ? `You ${DECISION_LABELS[myVote.decision] ?? myVote.decision} this item; waiting for other reviewers (${approvals} of ${required}).`
+              : `This review is ${approvalStatusLabel(status)}.`}
           </p>
         )}
-        {error instanceof ApiError && error.status === 409 ? (
-          <p className="error-inline">{errorParts(error).message}</p>
+        {decisionMessage(error) ? (
+          <p className="error-inline" role="alert" data-testid="decision-error">
+            {decisionMessage(error)}
+          </p>
         ) : null}
       </form>
     </main>

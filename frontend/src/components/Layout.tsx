@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { NavLink, Outlet } from "react-router-dom";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
+import { NavMenu } from "../admin/NavMenu";
 import { api } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
 import { onInboxChanged } from "./inboxEvents";
@@ -34,6 +35,7 @@ export function Layout() {
   const { user, logout } = useAuth();
   const pending = usePendingCount();
   useInboxSocket(Boolean(user));
+  const { pathname } = useLocation();
   return (
     <div className="app">
       <header className="topbar">
@@ -54,12 +56,30 @@ export function Layout() {
             ) : null}
           </NavLink>
           <NavLink to="/outbox">Outbox</NavLink>
+          <NavLink to="/usage">Usage</NavLink>
+          {user?.is_admin ? (
+            <NavMenu label="Admin" buttonContent="Admin" active={pathname.startsWith("/admin/")}>
+              <NavLink to="/admin/users">Users</NavLink>
+              <NavLink to="/admin/queues">Queues</NavLink>
+              <NavLink to="/admin/connectors">Connectors</NavLink>
+              <NavLink to="/admin/audit">Audit log</NavLink>
+            </NavMenu>
+          ) : null}
         </nav>
         <div className="user">
           {user && (
-            <span data-testid="current-user">
-              {user.display_name || user.username} <span className="role">{user.role}</span>
-            </span>
+            <NavMenu
+              label={`Account: ${user.display_name || user.username}`}
+              align="right"
+              active={pathname.startsWith("/account/")}
+              buttonContent={
+                <span data-testid="current-user">
+                  {user.display_name || user.username} <span className="role">{user.role}</span>
+                </span>
+              }
+            >
+              <NavLink to="/account/tokens">API tokens</NavLink>
+            </NavMenu>
           )}
           <button type="button" className="btn small" onClick={() => void logout()}>
             Sign out

@@ -29,6 +29,7 @@ import { RunDialog } from "./RunDialog";
 import { indexNodeTypes } from "./serialize";
 import { ShortcutsDialog } from "./ShortcutsDialog";
 import { VersionsDialog } from "./VersionsDialog";
+import { WebhookDialog } from "./WebhookDialog";
 import {
   canRedo,
   canUndo,
@@ -82,7 +83,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   const [showIssues, setShowIssues] = useState(false);
   const [save, setSave] = useState<SaveState>({ kind: "idle" });
   const [stale, setStale] = useState<StaleRevisionDetails | null>(null);
-  const [dialog, setDialog] = useState<"run" | "publish" | "shortcuts" | "versions" | null>(null);
+  const [dialog, setDialog] = useState<"run" | "publish" | "shortcuts" | "versions" | "webhook" | null>(null);
   const [toast, setToast] = useState<{ text: string; kind: "info" | "error"; n: number } | null>(null);
   const [run, setRun] = useState<{ id: number; status: RunStatus } | null>(null);
   const [notice, setNotice] = useState<unknown>(null);
@@ -435,6 +436,11 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
           <button type="button" className="btn" aria-haspopup="dialog" onClick={() => setDialog("versions")}>
             Versions
           </button>
+          {wf.can_edit && state.nodes.some((n) => n.data.typeKey === "trigger.webhook") && (
+            <button type="button" className="btn" aria-haspopup="dialog" onClick={() => setDialog("webhook")}>
+              Webhook
+            </button>
+          )}
           <a className="btn" href={api.exportUrl(wf.id)} download title="Download the draft as a JSON file">
             Export
           </a>
@@ -592,6 +598,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
         />
       )}
       {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
+      {dialog === "webhook" && <WebhookDialog workflowId={wf.id} onClose={() => setDialog(null)} />}
       {dialog === "publish" && (
         <PublishDialog
           onPublish={publish}

@@ -1,7 +1,7 @@
-import { useMemo, useState } from "react";
-import { Link, useParams } from "react-router-dom";
-import { api } from "../api/client";
-import type { RunDetail, Step, StepStatus } from "../api/types";
+import { useMemo, useRef, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { api, featureApi } from "../api/client";
+import type { LlmAttempt, RunDetail, Step, StepStatus } from "../api/types";
 import { fmtCost, fmtDuration, fmtJson, fmtTime } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading } from "../components/States";
@@ -20,35 +20,119 @@ export function RunPage() {
         <ErrorBox error={run.error} onRetry={() => void run.reload()} />
       </main>
     );
-  return <RunView run={run.data} refresh={() => void run.reload(true)} />;
+  return <RunView key={run.data.id} run={run.data} refresh={() => void run.reload(true)} />;
 }
 
-function StepRow({ nodeId, label, type, step }: { nodeId: string; label: string; type: string; step?: Partial<Step> }) {
+const RERUNNABLE = new Set(["succeeded", "failed", "skipped", "outcome_unknown"]);
+
+/** The LLM tries of a step: `meta.attempts`, or `attempts` itself when a server sends the list. */
+function llmAttempts(step: Partial<Step> | undefined): LlmAttempt[] {
+  if (!step) return [];
+  const fromMeta = step.meta?.attempts;
+  if (Array.isArray(fromMeta)) return fromMeta;
+  const raw: unknown = step.attempts;
+  return Array.isArray(raw) ? (raw as LlmAttempt[]) : [];
+}
+
+interface StepRowProps {
+  nodeId: string;
+  label: string;
+  type: string;
+  step?: Partial<Step>;
+  /** Live (streamed) text of an LLM step, when any arrived on this page. */
+  liveText?: string;
+  /** Set when the step may start a re-run (the run is final, the step ended). */
+  onRerunFrom?: () => void;
+  rerunBusy?: boolean;
+}
+
+function StepRow({ nodeId, label, type, step, liveText, onRerunFrom, rerunBusy }: StepRowProps) {
   const [open, setOpen] = useState(false);
   const tokens = step && (step.tokens_in != null || step.tokens_out != null) ? `${step.tokens_in ?? 0} → ${step.tokens_out ?? 0}` : "—";
+  const running = step?.status === "running" || step?.status === "retrying";
+  const tries = llmAttempts(step);
+  const attemptCount = typeof step?.attempts === "number" ? step.attempts : tries.length || undefined;
+  const showLive = liveText !== undefined || (running && type === "llm.prompt");
   return (
     <li className="step" data-testid={`step-${nodeId}`}>
-      <button
-        type="button"
-        className="step-head"
-        aria-expanded={open}
-        aria-label={`${label} details`}
-        onClick={() => setOpen((o) => !o)}
-      >
-        <span className="step-caret" aria-hidden="true">{open ? "▾" : "▸"}</span>
-        <span className="step-label">
-          {label} <span className="muted">{type}</span>
+      <div className="step-row">
+        <button
+          type="button"
+          className="step-head"
+          aria-expanded={open}
+          aria-label={`${label} details`}
+          onClick={() => setOpen((o) => !o)}
+        >
+          <span className="step-caret" aria-hidden="true">{open ? "▾" : "▸"}</span>
+          <span className="step-label">
+            {label} <span className="muted">{type}</span>
+          </span>
+          {step?.status ? <StatusBadge status={step.status} /> : <span className="muted">not started</span>}
+          <span>{fmtDuration(step?.duration_ms)}</span>
+          <span>{step?.model ?? "—"}</span>
+          <span title="tokens in → out">{tokens}</span>
+          <span>{fmtCost(step?.cost_usd)}</span>
+        </button>
+        <span className="step-actions">
+          {onRerunFrom && (
+            <button
+              type="button"
+              className="btn small"
+              disabled={rerunBusy}
+              title={`Start a new run that repeats ${label} and everything after it`}
+              onClick={onRerunFrom}
+            >
+              Re-run from here
+            </button>
+          )}
         </span>
-        {step?.status ? <StatusBadge status={step.status} /> : <span className="muted">not started</span>}
-        <span>{fmtDuration(step?.duration_ms)}</span>
-        <span>{step?.model ?? "—"}</span>
-        <span title="tokens in → out">{tokens}</span>
-        <span>{fmtCost(step?.cost_usd)}</span>
-      </button>
+      </div>
+      {showLive && (
+        <div className={`step-live ${running ? "streaming" : ""}`} data-testid={`step-live-${nodeId}`} aria-live="polite">
+          {liveText ? liveText : <span className="muted">Waiting for the model…</span>}
+          {running && <span className="live-caret" aria-hidden="true" />}
+        </div>
+      )}
+      {step?.reason && !open ? <p className="step-reason muted">{step.reason}</p> : null}
       {open && (
         <div className="step-body">
           {step?.reason ? <p className="muted">{step.reason}</p> : null}
-          {step?.attempts != null && step.attempts > 1 ? <p className="muted">Attempts: {step.attempts}</p> : null}
+          {attemptCount != null && attemptCount > 1 ? <p className="muted">Attempts: {attemptCount}</p> : null}
+          {tries.length > 0 && (
+            <>
+              <h4>Model attempts</h4>
+              <table className="table attempts" data-testid={`step-attempts-${nodeId}`}>
+                <thead>
+                  <tr>
+                    <th>#</th>
+                    <th>Model</th>
+                    <th>Outcome</th>
+                    <th>HTTP</th>
+                    <th>Duration</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {tries.map((a, i) => (
+                    <tr key={i}>
+                      <td>{i + 1}</td>
+                      <td>{a.model}</td>
+                      <td className={a.outcome === "ok" ? "" : "error-inline"}>
+                        {a.outcome}
+                        {a.error_code ? ` (${a.error_code})` : ""}
+                      </td>
+                      <td>{a.http_status ?? "—"}</td>
+                      <td>{fmtDuration(a.duration_ms)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+          {typeof step?.meta?.copied_from_run === "number" && (
+            <p className="muted">
+              Copied from <Link to={`/runs/${step.meta.copied_from_run}`}>run #{step.meta.copied_from_run}</Link> (not run again).
+            </p>
+          )}
           <h4>Inputs</h4>
           <pre className="json">{fmtJson(step?.inputs)}</pre>
           <h4>Output</h4>
@@ -67,12 +151,21 @@ function StepRow({ nodeId, label, type, step }: { nodeId: string; label: string;
 
 function RunView({ run, refresh }: { run: RunDetail; refresh: () => void }) {
   const types = useApi(() => api.nodeTypes().then((r) => r.results), []);
-  const live = useRunEvents(run.id, run.last_seq, {
+  const navigate = useNavigate();
+  const [rerunBusy, setRerunBusy] = useState(false);
+  const [rerunError, setRerunError] = useState<unknown>(null);
+  // While the run is not final, replay its events from the start: the live text of a step that
+  // is streaming (or already streamed) is only in the `step.delta` events.
+  const live = useRunEvents(run.id, isFinal(run.status) ? run.last_seq : 0, {
     initialStatus: run.status,
     // A final status brings timings and cost: refetch the detail once.
     onEvent: (e) => e.type === "run.status" && isFinal(e.data.status) && refresh(),
   });
   const status = live.status ?? run.status;
+  // The socket state starts afresh when the final detail is refetched: keep the last texts seen.
+  const keptTexts = useRef(live.texts);
+  if (Object.keys(live.texts).length > 0) keptTexts.current = live.texts;
+  const texts = Object.keys(live.texts).length > 0 ? live.texts : keptTexts.current;
   const steps = useMemo(() => {
     const by: Record<string, Partial<Step>> = {};
     for (const s of run.steps) by[s.node_id] = s;
@@ -91,6 +184,21 @@ function RunView({ run, refresh }: { run: RunDetail; refresh: () => void }) {
   const nodesById = useMemo(() => new Map(run.document.nodes.map((n) => [n.id, n])), [run.document]);
   const typeTitle = (key: string) => types.data?.find((t) => t.key === key)?.title;
   const runError = live.runError ?? run.error;
+  const final = isFinal(status);
+
+  async function rerun(fromNode?: string) {
+    if (rerunBusy) return;
+    setRerunBusy(true);
+    setRerunError(null);
+    try {
+      const fresh = await featureApi.rerun(run.id, fromNode);
+      navigate(`/runs/${fresh.id}`);
+    } catch (e) {
+      setRerunError(e);
+    } finally {
+      setRerunBusy(false);
+    }
+  }
 
   return (
     <main className="page run-page">
@@ -98,8 +206,26 @@ function RunView({ run, refresh }: { run: RunDetail; refresh: () => void }) {
         <h1>
           Run #{run.id}: <Link to={`/workflows/${run.workflow.id}`}>{run.workflow.name}</Link>
         </h1>
-        <StatusBadge status={status} testId="run-status" />
+        <div className="page-head-actions">
+          <StatusBadge status={status} testId="run-status" />
+          <button
+            type="button"
+            className="btn"
+            disabled={!final || rerunBusy}
+            title={final ? "Start a new run of the same version with the same inputs" : "The run has not finished yet"}
+            onClick={() => void rerun()}
+          >
+            Re-run
+          </button>
+        </div>
       </div>
+      {run.rerun_of != null && (
+        <p className="muted rerun-of" data-testid="rerun-of">
+          Re-run of <Link to={`/runs/${run.rerun_of}`}>#{run.rerun_of}</Link>
+          {run.rerun_from_node ? ` from ${nodesById.get(run.rerun_from_node)?.label || run.rerun_from_node}` : ""}
+        </p>
+      )}
+      {rerunError ? <ErrorBox error={rerunError} /> : null}
       <dl className="facts">
         <div><dt>Version</dt><dd>{run.version != null ? `v${run.version}` : "draft"}</dd></div>
         <div><dt>Started by</dt><dd>{run.started_by ?? "—"}</dd></div>
@@ -128,19 +254,35 @@ function RunView({ run, refresh }: { run: RunDetail; refresh: () => void }) {
         <p className="muted">This run has no steps.</p>
       ) : (
         <ol className="steps">
-          <li className="step step-header" aria-hidden="true">
-            <span />
-            <span>Node</span>
-            <span>Status</span>
-            <span>Duration</span>
-            <span>Model</span>
-            <span>Tokens</span>
-            <span>Cost</span>
+          <li className="step step-row" aria-hidden="true">
+            <div className="step-header">
+              <span />
+              <span>Node</span>
+              <span>Status</span>
+              <span>Duration</span>
+              <span>Model</span>
+              <span>Tokens</span>
+              <span>Cost</span>
+            </div>
+            <span className="step-actions" />
           </li>
           {order.map((nodeId) => {
             const n = nodesById.get(nodeId);
             const label = n?.label || (n && typeTitle(n.type)) || nodeId;
-            return <StepRow key={nodeId} nodeId={nodeId} label={label} type={n?.type ?? ""} step={steps[nodeId]} />;
+            const step = steps[nodeId];
+            const canRerun = final && !!step?.status && RERUNNABLE.has(step.status) && !!n;
+            return (
+              <StepRow
+                key={nodeId}
+                nodeId={nodeId}
+                label={label}
+                type={n?.type ?? ""}
+                step={step}
+                liveText={texts[nodeId]}
+                rerunBusy={rerunBusy}
+                onRerunFrom={canRerun ? () => void rerun(nodeId) : undefined}
+              />
+            );
           })}
         </ol>
       )}

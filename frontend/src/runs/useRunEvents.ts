@@ -1,6 +1,7 @@
 // Live run events over /ws/runs/{id}/?after=<seq>, with replay-aware reconnects.
 import { useEffect, useRef, useState } from "react";
-import { FINAL_RUN_STATUSES, type RunEvent, type RunStatus, type Step } from "../api/types";
+import { FINAL_RUN_STATUSES, type RunEvent, type RunStatus, type Step, type StepDeltaEvent } from "../api/types";
+import { mergeDelta, type LiveTexts } from "./deltas";
 
 export interface RunEventsState {
   /** Latest run status seen on the socket (undefined until one arrives). */
@@ -8,6 +9,8 @@ export interface RunEventsState {
   runError: unknown;
   /** Step patches by node id, merged from every `step.status` event. */
   steps: Record<string, Partial<Step>>;
+  /** Live text of streaming LLM steps by node id (`step.delta`, see deltas.ts). */
+  texts: LiveTexts;
   lastSeq: number;
   connected: boolean;
   /** Set when the server refused the socket (4401/4404). */
@@ -27,6 +30,7 @@ const EMPTY: RunEventsState = {
   status: undefined,
   runError: null,
   steps: {},
+  texts: {},
   lastSeq: 0,
   connected: false,
   closedReason: null,
@@ -65,9 +69,9 @@ export function useRunEvents(
         setState((s) => ({ ...s, connected: true }));
       };
       ws.onmessage = (msg) => {
-        let ev: RunEvent;
+        let ev: RunEvent | StepDeltaEvent;
         try {
-          ev = JSON.parse(String(msg.data)) as RunEvent;
+          ev = JSON.parse(String(msg.data)) as RunEvent | StepDeltaEvent;
         } catch {
           return;
         }
@@ -76,7 +80,7 @@ export function useRunEvents(
           lastSeq = ev.seq;
         }
         setState((s) => {
-          const next: RunEventsState = { ...s, lastSeq };
+          const next: RunEventsState = { ...s, lastSeq, texts: mergeDelta(s.texts, ev) };
           if (ev.type === "step.status" && ev.node_id) {
             next.steps = { ...s.steps, [ev.node_id]: { ...s.steps[ev.node_id], ...ev.data, node_id: ev.node_id } };
           } else if (ev.type === "run.status") {
@@ -85,7 +89,7 @@ export function useRunEvents(
           }
           return next;
         });
-        onEventRef.current?.(ev);
+        if (ev.type !== "step.delta") onEventRef.current?.(ev);
         if (ev.type === "run.status" && isFinal(ev.data.status)) {
           stopped = true;
           ws.close(1000);

@@ -2,8 +2,8 @@
 import { useEffect, useId, useState, type ReactNode } from "react";
 import type { JsonSchema } from "../../api/types";
 import { defaultsFor, humanize, normalize } from "./schema";
+import { ConnectorPicker, JsonField, ModelListInput, ModelPicker } from "./widgets";
 
-export const MODEL_SUGGESTIONS = ["demo", "auto"];
 
 interface FormProps {
   schema: JsonSchema;
@@ -74,6 +74,35 @@ function Field({ name, schema, root, required, value, onChange, disabled }: Fiel
     </div>
   );
   const itemSchema = s.items ? normalize(s.items, root).schema : undefined;
+  const asText = (v: unknown) => (typeof v === "string" ? v : v == null ? "" : String(v));
+  const setText = (v: string) => onChange(v === "" ? (nullable ? null : undefined) : v);
+
+  if (widget === "model-picker") {
+    return wrap(<ModelPicker common={common} value={asText(current)} onChange={setText} />);
+  }
+  if (widget === "connector-picker") {
+    const kind = typeof s.ui?.kind === "string" ? s.ui.kind : undefined;
+    return wrap(<ConnectorPicker common={common} value={asText(current)} onChange={setText} kind={kind} />);
+  }
+  if (widget === "model-list") {
+    return (
+      <fieldset className="field-group">
+        <legend>{title}</legend>
+        {help}
+        <ModelListInput
+          id={id}
+          title={title}
+          value={Array.isArray(current) ? current.map(String) : []}
+          max={typeof s.maxItems === "number" ? s.maxItems : undefined}
+          disabled={disabled}
+          onChange={onChange}
+        />
+      </fieldset>
+    );
+  }
+  if (widget === "json") {
+    return wrap(<JsonField common={common} value={current} emptyValue={nullable ? null : undefined} onChange={onChange} />);
+  }
 
   if (s.enum) {
     const options = s.enum;
@@ -129,7 +158,7 @@ function Field({ name, schema, root, required, value, onChange, disabled }: Fiel
     );
   }
 
-  if (s.type === "string" || (!s.type && widget && ["textarea", "expression", "model-picker"].includes(widget))) {
+  if (s.type === "string" || (!s.type && widget && ["textarea", "expression"].includes(widget))) {
     const str = typeof current === "string" ? current : current == null ? "" : String(current);
     const set = (v: string) => onChange(v === "" && nullable ? null : v);
     if (widget === "textarea" || widget === "expression") {
@@ -143,18 +172,6 @@ function Field({ name, schema, root, required, value, onChange, disabled }: Fiel
           value={str}
           onChange={(e) => set(e.target.value)}
         />,
-      );
-    }
-    if (widget === "model-picker") {
-      return wrap(
-        <>
-          <input {...common} list={`${id}-models`} value={str} onChange={(e) => set(e.target.value)} />
-          <datalist id={`${id}-models`}>
-            {MODEL_SUGGESTIONS.map((m) => (
-              <option key={m} value={m} />
-            ))}
-          </datalist>
-        </>,
       );
     }
     return wrap(
