@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,6 +28,18 @@ class TriggerField(BaseModel):
     default: str | float | bool | None = Field(None, title="Default value")
 
 
+RunTimeout = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=86400,
+        title="Run timeout (s)",
+        description="Fail the whole run (RUN_TIMEOUT) if it is not over after this long; none = no limit.",
+    ),
+]
+"""The optional whole-run deadline every trigger offers (read by `engine.runner.run_timeout_seconds`)."""
+
+
 def unique_field_names(cls: type[BaseModel], value: list[TriggerField]) -> list[TriggerField]:
     """Validator shared by the triggers that take input fields: names must not repeat."""
     names = [f.name for f in value]
@@ -47,13 +59,7 @@ class TriggerManualConfig(BaseModel):
         max_length=50,
         json_schema_extra={"ui": {"widget": "fields"}},
     )
-    run_timeout_seconds: int | None = Field(
-        None,
-        ge=1,
-        le=86400,
-        title="Run timeout (s)",
-        description="Fail the whole run (RUN_TIMEOUT) if it is not over after this long; none = no limit.",
-    )
+    run_timeout_seconds: RunTimeout = None
 
     _unique_names = field_validator("fields")(unique_field_names)
 

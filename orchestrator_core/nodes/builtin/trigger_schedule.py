@@ -11,6 +11,7 @@ from croniter import croniter  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orchestrator_core.nodes.base import NodeContext, NodeResult, NodeType, Port
+from orchestrator_core.nodes.builtin.trigger_manual import RunTimeout
 
 
 class TriggerScheduleConfig(BaseModel):
@@ -29,13 +30,7 @@ class TriggerScheduleConfig(BaseModel):
         description="The run's trigger input (plus trigger.scheduled_at, the tick's time).",
         json_schema_extra={"ui": {"widget": "key-value"}},
     )
-    run_timeout_seconds: int | None = Field(
-        None,
-        ge=1,
-        le=86400,
-        title="Run timeout (s)",
-        description="Fail the whole run (RUN_TIMEOUT) if it is not over after this long; none = no limit.",
-    )
+    run_timeout_seconds: RunTimeout = None
 
     @field_validator("cron")
     @classmethod

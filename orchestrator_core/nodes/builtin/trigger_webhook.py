@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from orchestrator_core.nodes.base import NodeContext, NodeResult, NodeType, Port
 from orchestrator_core.nodes.builtin.trigger_manual import (
+    RunTimeout,
     TriggerField,
     check_trigger_input,
     unique_field_names,
@@ -43,13 +44,7 @@ class TriggerWebhookConfig(BaseModel):
         max_length=50,
         json_schema_extra={"ui": {"widget": "fields"}},
     )
-    run_timeout_seconds: int | None = Field(
-        None,
-        ge=1,
-        le=86400,
-        title="Run timeout (s)",
-        description="Fail the whole run (RUN_TIMEOUT) if it is not over after this long; none = no limit.",
-    )
+    run_timeout_seconds: RunTimeout = None
 
     _unique_names = field_validator("fields")(unique_field_names)
 
