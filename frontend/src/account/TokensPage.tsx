@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 import { adminApi } from "../api/client";
 import type { ApiToken, ApiTokenCreated } from "../api/types";
-import { ConfirmDialog, CopyOnce, FormError } from "../admin/common";
+import { ConfirmDialog, CopyOnce, FormError, useAction } from "../admin/common";
 import { expiryFromDays, validExpiryDays } from "../admin/helpers";
 import { fmtTime } from "../components/format";
 import { Pager } from "../components/Pager";
@@ -18,23 +18,16 @@ function tokenStatus(t: ApiToken): { label: string; cls: string } {
 function NewTokenForm({ onCreated }: { onCreated: (t: ApiTokenCreated) => void }) {
   const [name, setName] = useState("");
   const [days, setDays] = useState("90");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const validDays = validExpiryDays(days);
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
     if (validDays === null) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const t = await adminApi.createToken(name.trim(), expiryFromDays(validDays));
       setName("");
       onCreated(t);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form className="card" onSubmit={submit} aria-label="Create API token">

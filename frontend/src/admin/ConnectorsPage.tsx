@@ -7,7 +7,7 @@ import { fmtTime } from "../components/format";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
-import { ConfirmDialog, FormError } from "./common";
+import { ConfirmDialog, FormError, useAction } from "./common";
 import {
   CONFIG_FIELDS,
   CONNECTOR_KINDS,
@@ -86,8 +86,7 @@ function ConnectorDialog({
   );
   const [secret, setSecret] = useState<Record<string, string>>({});
   const [hosts, setHosts] = useState((connector?.allowed_hosts ?? []).join(", "));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const secretSet = Boolean(connector?.secret_set) && kind === connector?.kind;
   const title = editing ? `Edit connector ${connector.name}` : "New connector";
 
@@ -97,10 +96,8 @@ function ConnectorDialog({
     setSecret({});
   }
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     const body = connectorBody({
       name,
       kind,
@@ -110,15 +107,12 @@ function ConnectorDialog({
       editing: editing && kind === connector.kind,
       stored: connector ?? undefined,
     });
-    try {
+    void run(async () => {
       if (editing) await adminApi.updateConnector(connector.id, body);
       else await adminApi.createConnector(body);
       onSaved();
       onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   }
 
   const secretSpecs = SECRET_FIELDS[kind].filter((s) => fieldVisible(s, config));

@@ -4,30 +4,24 @@ import type { QueueInfo } from "../api/types";
 import { Dialog } from "../components/Dialog";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
-import { ConfirmDialog, FormError } from "./common";
+import { ConfirmDialog, FormError, useAction } from "./common";
 import { splitList } from "./helpers";
 
 function QueueDialog({ queue, onClose, onSaved }: { queue: QueueInfo | null; onClose: () => void; onSaved: () => void }) {
   const [name, setName] = useState(queue?.name ?? "");
   const [description, setDescription] = useState(queue?.description ?? "");
   const [members, setMembers] = useState((queue?.members ?? []).join("\n"));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const title = queue ? `Edit queue ${queue.name}` : "New queue";
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     const body = { name: name.trim(), description: description.trim(), members: splitList(members) };
-    try {
+    void run(async () => {
       if (queue) await adminApi.updateQueue(queue.id, body);
       else await adminApi.createQueue(body);
       onSaved();
       onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   }
   return (
     <Dialog title={title} onClose={onClose}>

@@ -8,7 +8,7 @@ import { fmtTime } from "../components/format";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
-import { ConfirmDialog, CopyOnce, FormError } from "./common";
+import { ConfirmDialog, CopyOnce, FormError, useAction } from "./common";
 import { splitList } from "./helpers";
 
 const ROLES: Role[] = ["admin", "builder", "reviewer", "viewer"];
@@ -32,14 +32,11 @@ function InviteForm({ onDone, onCancel }: { onDone: (u: UserCreated) => void; on
   const [role, setRole] = useState<Role>("builder");
   const [queues, setQueues] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const u = await adminApi.createUser({
         username: username.trim(),
         email: email.trim(),
@@ -49,11 +46,7 @@ function InviteForm({ onDone, onCancel }: { onDone: (u: UserCreated) => void; on
         ...(password ? { password } : {}),
       });
       onDone(u);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -113,13 +106,10 @@ function EditUserDialog({ user, onClose, onSaved }: { user: AdminUser; onClose: 
   const [email, setEmail] = useState(user.email);
   const [role, setRole] = useState<Role>(user.role);
   const [queues, setQueues] = useState(user.queues.join(", "));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function submit(e: FormEvent) {
+  const { busy, error, run } = useAction();
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await adminApi.updateUser(user.id, {
         display_name: name.trim(),
         email: email.trim(),
@@ -128,10 +118,7 @@ function EditUserDialog({ user, onClose, onSaved }: { user: AdminUser; onClose: 
       });
       onSaved();
       onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   }
   return (
     <Dialog title={`Edit ${user.username}`} onClose={onClose}>

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { useAuth } from "../auth/AuthContext";
 import { Dialog } from "../components/Dialog";
 import { Empty } from "../components/States";
@@ -36,6 +36,24 @@ export function CopyOnce({ label, value, children }: { label: string; value: str
 }
 
 /** A confirm dialog for destructive actions; shows the error of a failed attempt. */
+/** Busy and error state around one async action (a form submit, a confirm); errors stay for <FormError>. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}
+
 export function ConfirmDialog({
   title,
   children,
@@ -49,19 +67,12 @@ export function ConfirmDialog({
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function go() {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const go = () =>
+    run(async () => {
       await onConfirm();
       onClose();
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  }
+    });
   return (
     <Dialog title={title} onClose={onClose}>
       <div className="dialog-form">
