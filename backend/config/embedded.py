@@ -47,12 +47,13 @@ def _warm_up() -> None:
         logger.warning("Could not preload the LLM gateway", exc_info=True)
 
 
-def _reaper_loop(interval: float = 5.0, reap_every: int = 6) -> None:
+def _reaper_loop(interval: float = 5.0, reap_every: int = 6, purge_every: int = 720) -> None:
     """Wake due timers and fire due schedules every ``interval`` seconds; re-dispatch stale runs
-    every ``reap_every`` passes."""
+    every ``reap_every`` passes; purge expired runs every ``purge_every`` passes (hourly)."""
     from django.db import close_old_connections
 
     from backend.approvals.services import approvals_handle_due
+    from backend.runs.retention import runs_purge_expired
     from backend.runs.services import run_reap, run_wake_timers
     from backend.runs.triggers import schedules_fire_due
 
@@ -66,6 +67,8 @@ def _reaper_loop(interval: float = 5.0, reap_every: int = 6) -> None:
             if passes % reap_every == 0:
                 run_reap()
                 approvals_handle_due()
+            if passes % purge_every == 0:
+                runs_purge_expired()
         except Exception:
             logger.warning("Scheduler pass failed", exc_info=True)
         finally:

@@ -47,6 +47,11 @@ api_patterns: list[URLPattern | URLResolver] = [
         connectors_api.ConnectorDetailApi.as_view(),
         name="connector-detail",
     ),
+    path(
+        "connectors/<int:connector_id>/test/",
+        connectors_api.ConnectorTestApi.as_view(),
+        name="connector-test",
+    ),
     path("", include("backend.runs.urls_usage")),
     path("audit/", audit_api.AuditListApi.as_view(), name="audit-list"),
     path("audit/export.csv", audit_api.AuditExportApi.as_view(), name="audit-export"),

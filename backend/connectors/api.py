@@ -20,6 +20,7 @@ from backend.connectors.selectors import (
     connector_to_dict,
 )
 from backend.connectors.services import connector_create, connector_delete, connector_update
+from backend.connectors.testing import connector_test
 from backend.runs.selectors import run_list_for_user
 
 
@@ -200,3 +201,31 @@ class ConnectorDetailApi(APIView):
         connector = connector_get_for_user(user=request.user, connector_id=connector_id)
         connector_delete(connector=connector, user=request.user, request=request)
         return Response(status=204)
+
+
+class ConnectorTestResultSerializer(AnySerializer):
+    """The outcome of a connection test (a failed check is still a 200 with ``ok: false``)."""
+
+    ok = serializers.BooleanField()
+    message = serializers.CharField(help_text="What happened, in words; never contains a secret.")
+    duration_ms = serializers.IntegerField()
+    details = serializers.DictField(help_text="Per kind: HTTP status, SMTP steps, model, host, error code.")
+
+
+class ConnectorTestApi(APIView):
+    @extend_schema(
+        summary="Test a connector (admins)",
+        description=(
+            "One read-only check: http GETs the base URL (through the SSRF guard, ok when the status is "
+            "below 500); smtp connects, STARTTLS, logs in and quits; model asks the first model for 5 "
+            "tokens; slack only checks that the webhook URL is on hooks.slack.com (nothing is posted)."
+        ),
+        operation_id="connector_test",
+        request=None,
+        responses={200: ConnectorTestResultSerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request: Request, connector_id: int) -> Response:
+        assert isinstance(request.user, User)
+        connector_check_admin(user=request.user)
+        connector = connector_get_for_user(user=request.user, connector_id=connector_id)
+        return Response(connector_test(connector=connector, user=request.user, request=request))

@@ -36,3 +36,10 @@ def schedules_fire_due() -> None:
     from backend.runs import triggers
 
     triggers.schedules_fire_due()
+
+
+@shared_task(ignore_result=True)
+def runs_purge_expired() -> int:
+    from backend.runs import retention
+
+    return retention.runs_purge_expired()

@@ -147,6 +147,7 @@ POLICY: dict[str, Rule] = {
     "api/usage/": authed,
     "api/connectors/": by_method(get=builders, post=admin_only),
     "api/connectors/<int:connector_id>/": by_method(get=builders, patch=admin_only, delete=admin_only),
+    "api/connectors/<int:connector_id>/test/": admin_only,
     "api/audit/": admin_only,
     "api/audit/export.csv": admin_only,
 }
@@ -195,7 +196,9 @@ def world(personas, support_workflow, client_for, django_capture_on_commit_callb
     token, _ = api_token_create(
         user=personas["alice"], name="ci", expires_at=timezone.now() + timedelta(days=30)
     )
-    connector = Connector.objects.create(name="mail", kind="smtp", config={"host": "mail.example.org"})
+    # An IP literal on loopback: "test connection" is refused by the SSRF policy before any
+    # DNS lookup or socket, so the matrix never touches the network.
+    connector = Connector.objects.create(name="mail", kind="smtp", config={"host": "127.0.0.1"})
     templates = client_for("admin").get("/api/templates/").json().get("results") or [{"key": "none"}]
     ids = {
         "workflow_id": support_workflow.id,

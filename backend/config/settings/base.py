@@ -210,7 +210,10 @@ CELERY_BEAT_SCHEDULE = {
     "wake-due-timers": {"task": "backend.runs.tasks.run_wake_timers", "schedule": 5.0},
     "fire-due-schedules": {"task": "backend.runs.tasks.schedules_fire_due", "schedule": 30.0},
     "approvals-handle-due": {"task": "backend.runs.tasks.approvals_handle_due", "schedule": 30.0},
+    "purge-expired-runs": {"task": "backend.runs.tasks.runs_purge_expired", "schedule": 86400.0},
 }
+# Days to keep finished runs (with their steps, events and effects); 0 = keep forever.
+BATON_RETENTION_DAYS = env_int("BATON_RETENTION_DAYS", 0)
 
 # Hosts on private networks that http.request may reach (comma-separated names, IPs or CIDRs).
 # Empty: every loopback, private and link-local destination is refused (SSRF guard).
