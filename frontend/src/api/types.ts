@@ -528,3 +528,28 @@ export interface RunSummary {
   rerun_of?: number | null;
   rerun_from_node?: string | null;
 }
+
+/** A node's reliability settings (`settings_schema` of GET /api/node-types/). */
+export interface NodeSettings {
+  retry?: {
+    max_attempts?: number;
+    backoff_seconds?: number;
+    backoff_multiplier?: number;
+    max_backoff_seconds?: number;
+    jitter?: boolean;
+    retry_on?: string[];
+  };
+  timeout_seconds?: number | null;
+  on_error?: "fail" | "continue" | "error_port" | (string & {});
+  [k: string]: unknown;
+}
+
+export interface DocNode {
+  settings?: NodeSettings;
+}
+
+/** GET /api/node-types/ (newer servers add the shared node `settings_schema`). */
+export interface NodeTypeList {
+  results: NodeType[];
+  settings_schema?: JsonSchema;
+}

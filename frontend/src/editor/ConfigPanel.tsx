@@ -1,4 +1,7 @@
-import type { Issue } from "../api/types";
+import { useState, type ReactNode } from "react";
+import type { Issue, JsonSchema, Step } from "../api/types";
+import { fmtCost, fmtDuration, fmtJson } from "../components/format";
+import { StatusBadge } from "../components/StatusBadge";
 import { SchemaForm } from "./config-form/SchemaForm";
 import type { BatonNode } from "./serialize";
 
@@ -40,9 +43,60 @@ interface NodePanelProps {
   onLabel: (label: string) => void;
   onConfig: (config: Record<string, unknown>) => void;
   onDelete: () => void;
+  /** JSON Schema of the node `settings` (retry, timeout, on_error); no section without it. */
+  settingsSchema?: JsonSchema;
+  onSettings?: (settings: Record<string, unknown>) => void;
+  /** Set when the editor has a run result: this node's step in it (null: the node did not run). */
+  lastRun?: Partial<Step> | null;
 }
 
-export function NodePanel({ node, readOnly, onLabel, onConfig, onDelete, onCommit }: NodePanelProps) {
+/** A collapsible panel section whose body is mounted only while open. */
+function Section({ title, testId, children }: { title: string; testId?: string; children: () => ReactNode }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="panel-section" data-testid={testId} open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{title}</summary>
+      {open && <div className="panel-section-body">{children()}</div>}
+    </details>
+  );
+}
+
+function LastRun({ step }: { step: Partial<Step> | null }) {
+  if (!step) return <p className="muted">This node did not run.</p>;
+  const blocks: [string, unknown][] = [
+    ["Inputs", step.inputs],
+    ["Output", step.output],
+    ["Error", step.error],
+  ];
+  return (
+    <>
+      <p className="last-run-meta">
+        <StatusBadge status={step.status} /> {fmtDuration(step.duration_ms)} · {fmtCost(step.cost_usd)}
+        {step.attempts && step.attempts > 1 ? ` · ${step.attempts} attempts` : ""}
+      </p>
+      {blocks.map(([label, v]) =>
+        v === undefined || (label === "Error" && v === null) ? null : (
+          <div key={label} className="last-run-block">
+            <h4>{label}</h4>
+            <pre className="json">{fmtJson(v)}</pre>
+          </div>
+        ),
+      )}
+    </>
+  );
+}
+
+export function NodePanel({
+  node,
+  readOnly,
+  onLabel,
+  onConfig,
+  onDelete,
+  onCommit,
+  settingsSchema,
+  onSettings,
+  lastRun,
+}: NodePanelProps) {
   const t = node.data.nodeType;
   const problems = node.data.issueMessages ?? [];
   return (
@@ -85,6 +139,23 @@ export function NodePanel({ node, readOnly, onLabel, onConfig, onDelete, onCommi
         <SchemaForm schema={t.config_schema} value={node.data.config} onChange={onConfig} disabled={readOnly} />
       ) : (
         <p className="state state-error">Unknown node type “{node.data.typeKey}”: its settings cannot be edited.</p>
+      )}
+      {settingsSchema && onSettings && (
+        <Section title="Reliability" testId={`reliability-${node.id}`}>
+          {() => (
+            <SchemaForm
+              schema={settingsSchema}
+              value={node.data.settings ?? {}}
+              onChange={onSettings}
+              disabled={readOnly}
+            />
+          )}
+        </Section>
+      )}
+      {lastRun !== undefined && (
+        <Section title="Last run" testId={`last-run-${node.id}`}>
+          {() => <LastRun step={lastRun} />}
+        </Section>
       )}
       {!readOnly && (
         <button type="button" className="btn danger" onClick={onDelete}>

@@ -13,15 +13,25 @@ import {
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError } from "../api/client";
-import type { Issue, NodeType, RunStatus, StaleRevisionDetails, WorkflowDetail } from "../api/types";
+import type {
+  Issue,
+  JsonSchema,
+  NodeType,
+  NodeTypeList,
+  RunStatus,
+  StaleRevisionDetails,
+  Step,
+  WorkflowDetail,
+} from "../api/types";
 import { fmtTime } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
 import { useRunEvents } from "../runs/useRunEvents";
+import { AUTOSAVE_DELAY_MS, canAutosave, Debouncer, readAutosavePref, writeAutosavePref } from "./autosave";
 import { readClipboard, writeClipboard } from "./clipboard";
 import { NodePanel, SelectionPanel, WorkflowPanel } from "./ConfigPanel";
-import { EditorActionsContext, type EditorActions } from "./context";
+import { EditorActionsContext, RunStepsContext, type EditorActions } from "./context";
 import { nodeTypes } from "./nodeTypes";
 import { DRAG_MIME, NOTE_MIME, Palette } from "./Palette";
 import { PublishDialog } from "./PublishDialog";
@@ -62,14 +72,27 @@ export function EditorPage() {
     return <main className="page"><ErrorBox error={types.error} onRetry={() => void types.reload()} /></main>;
   return (
     <ReactFlowProvider>
-      <Editor key={wf.data.id} workflow={wf.data} types={types.data.results} />
+      <Editor
+        key={wf.data.id}
+        workflow={wf.data}
+        types={types.data.results}
+        settingsSchema={(types.data as NodeTypeList).settings_schema}
+      />
     </ReactFlowProvider>
   );
 }
 
 type SaveState = { kind: "idle" } | { kind: "saving" } | { kind: "error"; error: unknown };
 
-function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType[] }) {
+function Editor({
+  workflow,
+  types,
+  settingsSchema,
+}: {
+  workflow: WorkflowDetail;
+  types: NodeType[];
+  settingsSchema?: JsonSchema;
+}) {
   const index = useMemo(() => indexNodeTypes(types), [types]);
   const [state, dispatch] = useReducer(editorReducer, initialEditorState, (s) => {
     const loaded = editorReducer(s, { type: "load", document: workflow.document, nodeTypes: index });
@@ -98,6 +121,38 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
     dispatch({ type: "setStatuses", statuses });
   }, [live.steps]);
   const runStatus = live.status ?? run?.status;
+
+  // The finished run's steps (inputs, output, error) for the node badges and "Last run".
+  const [runDetail, setRunDetail] = useState<{ runId: number; steps: Record<string, Step> } | null>(null);
+  const runId = run?.id ?? null;
+  // Refetched whenever the run status changes or another step finishes (inputs/output are not on the socket).
+  const doneSteps = Object.values(live.steps).filter(
+    (st) => st.status && !["queued", "running", "waiting"].includes(st.status),
+  ).length;
+  const runKey = `${live.status ?? ""}:${doneSteps}`;
+  useEffect(() => {
+    if (runId == null || doneSteps === 0) return;
+    let cancelled = false;
+    api.run(runId).then(
+      (d) => {
+        if (cancelled) return;
+        const steps: Record<string, Step> = {};
+        for (const st of d.steps) steps[st.node_id] = st;
+        setRunDetail({ runId, steps });
+      },
+      () => {},
+    );
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [runId, runKey]);
+  const runSteps = useMemo<Record<string, Partial<Step>>>(() => {
+    const detail = runDetail && runDetail.runId === runId ? runDetail.steps : {};
+    const out: Record<string, Partial<Step>> = { ...live.steps };
+    for (const [nodeId, st] of Object.entries(detail)) out[nodeId] = { ...out[nodeId], ...st };
+    return out;
+  }, [live.steps, runDetail, runId]);
 
   const applyIssues = useCallback((list: Issue[]) => {
     setIssues(list);
@@ -144,6 +199,33 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
       return null;
     }
   }, [applyIssues]);
+
+  // Autosave: a debounced doSave once the user pauses (see autosave.ts).
+  const [autosave, setAutosave] = useState(readAutosavePref);
+  const autosaveConditions = () => ({
+    enabled: autosave,
+    readOnly,
+    dirty,
+    saving: save.kind === "saving",
+    stale: stale !== null,
+  });
+  const autosaveNow = useRef(autosaveConditions);
+  autosaveNow.current = autosaveConditions;
+  const debouncer = useRef<Debouncer | null>(null);
+  if (!debouncer.current) {
+    debouncer.current = new Debouncer(AUTOSAVE_DELAY_MS, () => {
+      const c = autosaveNow.current();
+      if (c.saving && c.enabled && c.dirty && !c.stale) return "retry";
+      if (canAutosave(c)) void doSave();
+    });
+  }
+  useEffect(() => () => debouncer.current?.cancel(), []);
+  // Every document / name edit restarts the wait; conditions are checked again when it fires.
+  useEffect(() => {
+    const c = autosaveNow.current();
+    if (c.enabled && c.dirty && !c.readOnly && !c.stale) debouncer.current?.schedule();
+    else debouncer.current?.cancel();
+  }, [state.version, meta, autosave, stale, dirty]);
 
   const applyFresh = useCallback(
     (fresh: WorkflowDetail) => {
@@ -270,6 +352,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
   async function startRun(inputs: Record<string, unknown>) {
     const r = await api.startRun(wf.id, inputs, "draft");
     dispatch({ type: "setStatuses", statuses: {} });
+    setRunDetail(null);
     setRun({ id: r.id, status: r.status });
     setDialog(null);
   }
@@ -433,6 +516,19 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
           <button type="button" className="btn" onClick={() => void doSave()} disabled={readOnly || save.kind === "saving"}>
             Save
           </button>
+          {!readOnly && (
+            <label className="autosave-toggle" title="Save the draft 3 s after you stop editing">
+              <input
+                type="checkbox"
+                checked={autosave}
+                onChange={(e) => {
+                  setAutosave(e.target.checked);
+                  writeAutosavePref(e.target.checked);
+                }}
+              />{" "}
+              Autosave
+            </label>
+          )}
           <button type="button" className="btn" aria-haspopup="dialog" onClick={() => setDialog("versions")}>
             Versions
           </button>
@@ -503,6 +599,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
         />
         <div className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop}>
           <EditorActionsContext.Provider value={actions}>
+          <RunStepsContext.Provider value={runSteps}>
           <ReactFlow<FlowNode>
             nodes={flowNodes}
             edges={state.edges}
@@ -527,6 +624,7 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
             <MiniMap pannable zoomable ariaLabel="Mini map" />
             <Controls fitViewOptions={FIT_VIEW} />
           </ReactFlow>
+          </RunStepsContext.Provider>
           </EditorActionsContext.Provider>
           <div
             className={`toast ${toast ? `toast-${toast.kind}` : "toast-empty"}`}
@@ -553,6 +651,11 @@ function Editor({ workflow, types }: { workflow: WorkflowDetail; types: NodeType
             onLabel={(label) => dispatch({ type: "updateLabel", id: selectedNode.id, label, at: Date.now() })}
             onConfig={(config) => dispatch({ type: "updateConfig", id: selectedNode.id, config, at: Date.now() })}
             onDelete={() => dispatch({ type: "deleteNodes", ids: [selectedNode.id] })}
+            settingsSchema={settingsSchema}
+            onSettings={(settings) =>
+              dispatch({ type: "updateSettings", id: selectedNode.id, settings, at: Date.now() })
+            }
+            lastRun={run ? (runSteps[selectedNode.id] ?? null) : undefined}
           />
         ) : selected.length + selectedNotes > 1 ? (
           <SelectionPanel

@@ -1,3 +1,4 @@
+import type { Step } from "../api/types";
 import { createContext } from "react";
 
 /** Callbacks that node components (sticky notes) use to edit the document. */
@@ -12,3 +13,6 @@ export const EditorActionsContext = createContext<EditorActions>({
   updateNote: () => {},
   checkpoint: () => {},
 });
+
+/** The last editor run's steps by node id (live patches merged with the final run detail). */
+export const RunStepsContext = createContext<Record<string, Partial<Step>>>({});

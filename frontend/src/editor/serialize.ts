@@ -1,12 +1,14 @@
 // Converts between the saved workflow document (docs/api.md) and xyflow's nodes/edges.
 import type { Edge, Node } from "@xyflow/react";
-import type { DocEdge, DocNode, DocNote, NodeType, Port, StepStatus, WorkflowDocument } from "../api/types";
+import type { DocEdge, DocNode, DocNote, NodeSettings, NodeType, Port, StepStatus, WorkflowDocument } from "../api/types";
 
 export interface BatonNodeData extends Record<string, unknown> {
   typeKey: string;
   typeVersion: number;
   label?: string;
   config: Record<string, unknown>;
+  /** Reliability settings (retry, timeout, on_error); omitted from the document when empty. */
+  settings?: NodeSettings;
   /** The node type from the registry, when known (ports, title, category). */
   nodeType?: NodeType;
   /** Ports used when the node type is unknown (derived from the edges). */
@@ -42,7 +44,28 @@ export function indexNodeTypes(types: NodeType[] | NodeTypeIndex): NodeTypeIndex
   return out;
 }
 
-const KNOWN_NODE_KEYS = new Set(["id", "type", "type_version", "config", "position", "label"]);
+const KNOWN_NODE_KEYS = new Set(["id", "type", "type_version", "config", "position", "label", "settings"]);
+
+/** The extra output every node gets when `settings.on_error` is `error_port`. */
+export const ERROR_PORT: Port = { name: "error", label: "error" };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Settings without unset (undefined / null) values and empty objects; undefined when nothing is left. */
+export function compactSettings(settings: unknown): NodeSettings | undefined {
+  if (!isPlainObject(settings)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (v === undefined || v === null) continue;
+    if (isPlainObject(v)) {
+      const inner = compactSettings(v);
+      if (inner) out[k] = inner;
+    } else out[k] = structuredClone(v);
+  }
+  return Object.keys(out).length ? (out as NodeSettings) : undefined;
+}
 
 export function displayName(data: BatonNodeData, id: string): string {
   return data.label || data.nodeType?.title || id;
@@ -94,6 +117,8 @@ export function toFlow(
       config: structuredClone(n.config ?? {}),
     };
     if (n.label !== undefined) data.label = n.label;
+    const settings = compactSettings(n.settings);
+    if (settings) data.settings = settings;
     if (nodeType) data.nodeType = nodeType;
     else {
       data.fallbackInputs = uniquePorts(
@@ -137,6 +162,8 @@ export function toDocument(nodes: BatonNode[], edges: BatonEdge[], notes: NoteNo
         position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
       };
       if (d.label !== undefined && d.label !== "") out.label = d.label;
+      const settings = compactSettings(d.settings);
+      if (settings) out.settings = settings;
       return out;
     }),
     edges: edges.map((e) => ({
@@ -156,5 +183,7 @@ export function inputsOf(data: BatonNodeData): Port[] {
 }
 
 export function outputsOf(data: BatonNodeData): Port[] {
-  return data.nodeType?.outputs ?? data.fallbackOutputs ?? [];
+  const ports = data.nodeType?.outputs ?? data.fallbackOutputs ?? [];
+  if (data.settings?.on_error !== "error_port" || ports.some((p) => p.name === ERROR_PORT.name)) return ports;
+  return [...ports, ERROR_PORT];
 }

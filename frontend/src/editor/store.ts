@@ -5,6 +5,7 @@ import type { ClipboardPayload } from "./clipboard";
 import { defaultsFor } from "./config-form/schema";
 import { DEFAULT_NODE_SIZE, layoutPositions } from "./layout";
 import {
+  compactSettings,
   displayName,
   indexNodeTypes,
   inputsOf,
@@ -91,6 +92,7 @@ export type EditorAction =
   | { type: "paste"; payload: ClipboardPayload; offset?: { x: number; y: number } }
   | { type: "autoLayout" }
   | { type: "updateConfig"; id: string; config: Record<string, unknown>; at?: number }
+  | { type: "updateSettings"; id: string; settings: Record<string, unknown>; at?: number }
   | { type: "updateLabel"; id: string; label: string; at?: number }
   | { type: "updateNote"; id: string; text: string; at?: number }
   /** Ends the current typing step (e.g. a field lost focus). */
@@ -460,6 +462,12 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         s,
         { nodes: mapNode(s, a.id, (n) => ({ ...n, data: { ...n.data, config: a.config } })) },
         { key: `config:${a.id}`, at: a.at },
+      );
+    case "updateSettings":
+      return changed(
+        s,
+        { nodes: mapNode(s, a.id, (n) => ({ ...n, data: { ...n.data, settings: compactSettings(a.settings) } })) },
+        { key: `settings:${a.id}`, at: a.at },
       );
     case "updateLabel":
       return changed(

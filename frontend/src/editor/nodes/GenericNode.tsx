@@ -1,8 +1,10 @@
 // The one node component: every node type renders through it (ports come from the type).
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { memo } from "react";
+import { memo, useContext } from "react";
 import type { Port } from "../../api/types";
-import { displayName, inputsOf, outputsOf, type BatonNode } from "../serialize";
+import { fmtCost, fmtDuration } from "../../components/format";
+import { RunStepsContext } from "../context";
+import { displayName, ERROR_PORT, inputsOf, outputsOf, type BatonNode } from "../serialize";
 
 const CATEGORY_COLORS: Record<string, string> = {
   trigger: "#0f766e",
@@ -44,7 +46,7 @@ function Ports({ ports, side, name }: { ports: Port[]; side: "in" | "out"; name:
             // Connections are drawn from an output to an input only.
             isConnectableStart={side === "out"}
             title={p.label || p.name}
-            className={`port port-${side}`}
+            className={`port port-${side}${p === ERROR_PORT ? " port-error" : ""}`}
           >
             {showLabels && (
               <span className={`port-label port-label-${side}`} aria-hidden="true">
@@ -71,6 +73,11 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
     .filter(Boolean)
     .join(" ");
   const problems = data.issueMessages ?? [];
+  const step = useContext(RunStepsContext)[id];
+  const metrics = [
+    step?.duration_ms != null ? fmtDuration(step.duration_ms) : "",
+    step?.cost_usd != null ? fmtCost(step.cost_usd) : "",
+  ].filter(Boolean);
   return (
     <div className={cls} title={problems.length ? problems.join("\n") : undefined} style={{
         borderTopColor: color,
@@ -100,6 +107,11 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
           <span className={`badge status-${data.status}`} data-testid={`node-status-${id}`}>
             {data.status}
           </span>
+        )}
+        {metrics.length > 0 && (
+          <div className="baton-node-metrics" data-testid={`node-metrics-${id}`} title="Last run: duration · cost">
+            {metrics.join(" · ")}
+          </div>
         )}
       </div>
       <Ports ports={outputs} side="out" name={name} />
