@@ -36,3 +36,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""}  # noqa: S104 - a name, not a bind
+
+
+@pytest.fixture(autouse=True)
+def _no_dns_beyond_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never look up outside names: only loopback and IP literals resolve.
+
+    A test that needs a public-looking host injects its own resolver (see tests/core/test_net_policy.py).
+    """
+    import ipaddress
+
+    real = socket.getaddrinfo
+
+    def guarded(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        name = host.decode() if isinstance(host, bytes) else (host or "")
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            if name.lower() not in _LOCAL_NAMES:
+                message = f"tests do not resolve outside names ({name})"
+                raise socket.gaierror(socket.EAI_NONAME, message) from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
