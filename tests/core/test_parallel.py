@@ -49,20 +49,32 @@ def fan_out(width: int = 10) -> dict[str, Any]:
     )
 
 
-def timed_run(max_parallel: int) -> tuple[float, InMemoryRunStore, str]:
+def run_fan_out(
+    registry: NodeRegistry = REGISTRY, max_parallel: int = 4
+) -> tuple[RunStatus | None, InMemoryRunStore, str]:
+    """Run the ten-branch fan-out with ``registry``'s ``test.sleep`` node."""
     clock = FakeClock()
     store = InMemoryRunStore(clock)
     services = RunnerServices(
         store=store,
-        registry=REGISTRY,
+        registry=registry,
         llm=FakeLLM(),
         mailer=FakeMailer(),
         clock=clock,
         max_parallel=max_parallel,
     )
     run_id = store.create_run(fan_out(), {})
+    return advance_run(run_id, services), store, run_id
+
+
+def with_node(node_type: NodeType) -> NodeRegistry:
+    return NodeRegistry([*default_registry().types(), node_type])
+
+
+def timed_run(max_parallel: int) -> tuple[float, InMemoryRunStore, str]:
     began = time.perf_counter()
-    assert advance_run(run_id, services) == RunStatus.SUCCEEDED
+    status, store, run_id = run_fan_out(max_parallel=max_parallel)
+    assert status == RunStatus.SUCCEEDED
     return time.perf_counter() - began, store, run_id
 
 
@@ -101,18 +113,8 @@ def test_limit_is_respected() -> None:
     counter = NodeType(
         key="test.sleep", version=1, title="Count", category="Test", config_model=_Empty, execute=counting
     )
-    clock = FakeClock()
-    store = InMemoryRunStore(clock)
-    services = RunnerServices(
-        store=store,
-        registry=NodeRegistry([*default_registry().types(), counter]),
-        llm=FakeLLM(),
-        mailer=FakeMailer(),
-        clock=clock,
-        max_parallel=3,
-    )
-    run_id = store.create_run(fan_out(), {})
-    assert advance_run(run_id, services) == RunStatus.SUCCEEDED
+    status, _, _ = run_fan_out(with_node(counter), max_parallel=3)
+    assert status == RunStatus.SUCCEEDED
     assert active["max"] == 3
 
 
@@ -125,17 +127,8 @@ def test_a_failure_in_a_parallel_round_fails_the_run() -> None:
     failing = NodeType(
         key="test.sleep", version=1, title="Boom", category="Test", config_model=_Empty, execute=boom
     )
-    clock = FakeClock()
-    store = InMemoryRunStore(clock)
-    services = RunnerServices(
-        store=store,
-        registry=NodeRegistry([*default_registry().types(), failing]),
-        llm=FakeLLM(),
-        mailer=FakeMailer(),
-        clock=clock,
-    )
-    run_id = store.create_run(fan_out(), {})
-    assert advance_run(run_id, services) == RunStatus.FAILED
+    status, store, run_id = run_fan_out(with_node(failing))
+    assert status == RunStatus.FAILED
     steps = store.steps(run_id)
     assert steps["s03"].status == StepStatus.FAILED
     assert "join" not in steps

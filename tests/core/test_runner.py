@@ -40,6 +40,29 @@ STEP_KEYS = {
 }
 
 
+LLM_THEN_TEMPLATE = make_doc(
+    [
+        ("t", "trigger.manual", {}),
+        ("a", "llm.prompt", {"prompt": "x"}),
+        ("b", "data.template", {"template": "b"}),
+    ],
+    [("t", "out", "a", "in"), ("a", "out", "b", "in")],
+)
+
+
+def record_saves(store: InMemoryRunStore) -> list[str]:
+    """Wrap ``store.save_step`` and return the list it appends ``node:status`` to."""
+    saves: list[str] = []
+    original = store.save_step
+
+    def recording_save(run_id: str, *, fence: int, step: Any, events: Any = ()) -> None:
+        saves.append(f"{step.node_id}:{step.status}")
+        original(run_id, fence=fence, step=step, events=events)
+
+    store.save_step = recording_save  # type: ignore[method-assign]
+    return saves
+
+
 def start(store: InMemoryRunStore, services: RunnerServices, doc: dict[str, Any], trigger: Any = None) -> str:
     run_id = store.create_run(doc, INPUT if trigger is None else trigger)
     return run_id
@@ -208,14 +231,7 @@ def test_expired_lease_is_resumed_by_another_worker(
 
 
 def test_stale_worker_stops_without_writing(store: InMemoryRunStore, clock: FakeClock) -> None:
-    doc = make_doc(
-        [
-            ("t", "trigger.manual", {}),
-            ("a", "llm.prompt", {"prompt": "x"}),
-            ("b", "data.template", {"template": "b"}),
-        ],
-        [("t", "out", "a", "in"), ("a", "out", "b", "in")],
-    )
+    doc = LLM_THEN_TEMPLATE
     run_id = store.create_run(doc, {})
 
     def steal(_request: Any) -> str:
@@ -238,14 +254,7 @@ def test_stale_worker_stops_without_writing(store: InMemoryRunStore, clock: Fake
 def test_cancel_queued_and_running(
     store: InMemoryRunStore, services: RunnerServices, clock: FakeClock
 ) -> None:
-    doc = make_doc(
-        [
-            ("t", "trigger.manual", {}),
-            ("a", "llm.prompt", {"prompt": "x"}),
-            ("b", "data.template", {"template": "b"}),
-        ],
-        [("t", "out", "a", "in"), ("a", "out", "b", "in")],
-    )
+    doc = LLM_THEN_TEMPLATE
     queued = store.create_run(doc, {})
     store.request_cancel(queued)
     assert advance_run(queued, services) is None
@@ -268,14 +277,7 @@ def test_cancel_queued_and_running(
 def test_failing_node_fails_the_run(
     store: InMemoryRunStore, clock: FakeClock, services: RunnerServices
 ) -> None:
-    doc = make_doc(
-        [
-            ("t", "trigger.manual", {}),
-            ("a", "llm.prompt", {"prompt": "x"}),
-            ("b", "data.template", {"template": "b"}),
-        ],
-        [("t", "out", "a", "in"), ("a", "out", "b", "in")],
-    )
+    doc = LLM_THEN_TEMPLATE
     run_id = store.create_run(doc, {})
     svc = RunnerServices(
         store=store,
@@ -374,14 +376,7 @@ def test_quick_nodes_are_written_once_but_still_report_running(
         [("start", "out", "t1", "in")],
     )
     run_id = store.create_run(doc, INPUT)
-    saves: list[str] = []
-    original = store.save_step
-
-    def counting_save(run_id: str, *, fence: int, step: Any, events: Any = ()) -> None:
-        saves.append(f"{step.node_id}:{step.status}")
-        original(run_id, fence=fence, step=step, events=events)
-
-    store.save_step = counting_save  # type: ignore[method-assign]
+    saves = record_saves(store)
     assert advance_run(run_id, services) == RunStatus.SUCCEEDED
     assert saves == ["start:succeeded", "t1:succeeded"]
     t1_events = [
@@ -394,13 +389,6 @@ def test_slow_nodes_store_running_before_they_start(
     store: InMemoryRunStore, services: RunnerServices, support_doc: dict[str, Any]
 ) -> None:
     run_id = store.create_run(support_doc, INPUT)
-    seen: list[str] = []
-    original = store.save_step
-
-    def recording_save(run_id: str, *, fence: int, step: Any, events: Any = ()) -> None:
-        seen.append(f"{step.node_id}:{step.status}")
-        original(run_id, fence=fence, step=step, events=events)
-
-    store.save_step = recording_save  # type: ignore[method-assign]
+    seen = record_saves(store)
     advance_run(run_id, services)
     assert seen[:3] == ["trigger:succeeded", "classify:running", "classify:succeeded"]
