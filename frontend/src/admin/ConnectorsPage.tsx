@@ -7,7 +7,7 @@ import { fmtTime } from "../components/format";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
-import { ConfirmDialog, FormError, useAction } from "./common";
+import { ConfirmDialog, EditDeleteActions, FormError, useAction } from "./common";
 import {
   CONFIG_FIELDS,
   CONNECTOR_KINDS,
@@ -275,19 +275,11 @@ export function ConnectorsPage() {
                     {fmtTime(c.updated_at)}
                     {c.created_by ? <div className="muted">by {c.created_by}</div> : null}
                   </td>
-                  <td className="row-actions">
-                    <button type="button" className="btn small" aria-label={`Edit connector ${c.name}`} onClick={() => setEditing(c)}>
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="btn small danger"
-                      aria-label={`Delete connector ${c.name}`}
-                      onClick={() => setDeleting(c)}
-                    >
-                      Delete
-                    </button>
-                  </td>
+                  <EditDeleteActions
+                    what={`connector ${c.name}`}
+                    onEdit={() => setEditing(c)}
+                    onDelete={() => setDeleting(c)}
+                  />
                 </tr>
               ))}
             </tbody>

@@ -4,7 +4,7 @@ import type { QueueInfo } from "../api/types";
 import { Dialog } from "../components/Dialog";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
-import { ConfirmDialog, FormError, useAction } from "./common";
+import { ConfirmDialog, EditDeleteActions, FormError, useAction } from "./common";
 import { splitList } from "./helpers";
 
 function QueueDialog({ queue, onClose, onSaved }: { queue: QueueInfo | null; onClose: () => void; onSaved: () => void }) {
@@ -101,19 +101,7 @@ export function QueuesPage() {
                 <td className="muted">{q.description || "—"}</td>
                 <td>{q.members.length ? q.members.join(", ") : <span className="muted">no members</span>}</td>
                 <td>{q.pending ? <span className="badge status-pending">{q.pending}</span> : <span className="muted">0</span>}</td>
-                <td className="row-actions">
-                  <button type="button" className="btn small" aria-label={`Edit queue ${q.name}`} onClick={() => setEditing(q)}>
-                    Edit
-                  </button>
-                  <button
-                    type="button"
-                    className="btn small danger"
-                    aria-label={`Delete queue ${q.name}`}
-                    onClick={() => setDeleting(q)}
-                  >
-                    Delete
-                  </button>
-                </td>
+                <EditDeleteActions what={`queue ${q.name}`} onEdit={() => setEditing(q)} onDelete={() => setDeleting(q)} />
               </tr>
             ))}
           </tbody>

@@ -54,6 +54,20 @@ export function useAction() {
   return { busy, error, run };
 }
 
+/** The Edit / Delete buttons of an admin table row, named after the thing they act on. */
+export function EditDeleteActions({ what, onEdit, onDelete }: { what: string; onEdit: () => void; onDelete: () => void }) {
+  return (
+    <td className="row-actions">
+      <button type="button" className="btn small" aria-label={`Edit ${what}`} onClick={onEdit}>
+        Edit
+      </button>
+      <button type="button" className="btn small danger" aria-label={`Delete ${what}`} onClick={onDelete}>
+        Delete
+      </button>
+    </td>
+  );
+}
+
 export function ConfirmDialog({
   title,
   children,
