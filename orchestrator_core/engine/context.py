@@ -12,6 +12,7 @@ from orchestrator_core import expressions
 from orchestrator_core.clock import SystemClock
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.nodes.base import Interrupt
+from orchestrator_core.policy import RunPolicy
 from orchestrator_core.ports import (
     JSON,
     Clock,
@@ -50,6 +51,7 @@ class RunContext:
         resume: JSON = None,
         clock: Clock | None = None,
         incoming: Mapping[str, JSON] | None = None,
+        policy: RunPolicy | None = None,
     ) -> None:
         self.run_id = run_id
         self.node_id = node_id
@@ -61,6 +63,7 @@ class RunContext:
         self._resume = resume
         self._clock: Clock = clock or SystemClock()
         self._incoming: dict[str, JSON] = dict(incoming or {})
+        self.policy: RunPolicy = policy or RunPolicy()
         self.inputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self.events: list[Event] = []

@@ -28,6 +28,7 @@ from orchestrator_core.graph import Node, Workflow
 from orchestrator_core.nodes.base import Interrupt, NodeResult, NodeType
 from orchestrator_core.nodes.registry import NodeRegistry
 from orchestrator_core.nodes.settings import ERROR_PORT, NodeSettings, parse_settings
+from orchestrator_core.policy import RunPolicy
 from orchestrator_core.ports import (
     Clock,
     Event,
@@ -87,6 +88,9 @@ class RunnerServices:
     run_deadline: datetime | None = None
     """When the whole run must be over (``clock.now()`` time). Checked at every step boundary:
     past it, the run ends FAILED with ``RUN_TIMEOUT``. None: no limit."""
+    policy: RunPolicy = field(default_factory=RunPolicy)
+    """The governance policy the run executes under (budgets, allowed models...); nodes see it
+    as ``ctx.policy``. The default limits nothing."""
 
 
 def run_timeout_seconds(document: Mapping[str, Any]) -> float | None:
@@ -445,6 +449,7 @@ class _Advance:
             resume=resume,
             clock=clock,
             incoming=incoming,
+            policy=self.services.policy,
         )
         ctx.publish_transient = self._transient_publisher()
         return _Job(node, node_type, parse_settings(node.settings), running, ctx, deferred)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from orchestrator_core.policy import RunPolicy
 from orchestrator_core.ports import JSON, EmailMessage, HttpRequest, HttpResponse, LLMRequest, LLMResponse
 
 
@@ -44,6 +45,8 @@ class NodeContext(Protocol):
 
     run_id: str
     node_id: str
+    policy: RunPolicy
+    """The run's governance policy (budgets, allowed models and connectors, redaction)."""
 
     @property
     def expression_context(self) -> Mapping[str, Any]:

@@ -39,7 +39,8 @@ def baton_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_service(
         Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     )
-    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+    dist = Path(os.environ.get("BATON_FRONTEND_DIST") or ROOT / "frontend" / "dist")
+    if not (dist / "index.html").exists():
         pytest.fail("The frontend is not built: run `make setup` (or `cd frontend && npm run build`).")
     var_dir = tmp_path_factory.mktemp("e2e-var")
     port = free_port()
