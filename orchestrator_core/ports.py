@@ -6,6 +6,7 @@ holds in-memory adapters and a conformance suite every `RunStore` must pass.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -171,13 +172,21 @@ class RunStore(Protocol):
         """Mark the side effect done and store its result."""
         ...
 
+    def effect_abort(self, key: str) -> None:
+        """Forget a STARTED side effect that is known not to have happened (the transport
+        refused it), so that the next `effect_begin` gets ``created=True`` and a retry acts
+        again. A DONE effect is left as it is."""
+        ...
+
 
 @dataclass(frozen=True)
 class LLMRequest:
     model: str
     """A model id (``demo``, ``gpt-4o-mini``, ``openai/…``) or ``auto``."""
-    messages: Sequence[Mapping[str, str]]
-    """OpenAI-style ``[{"role": "system"|"user"|"assistant", "content": "..."}]``."""
+    messages: Sequence[Mapping[str, Any]]
+    """OpenAI-style ``[{"role": "system"|"user"|"assistant", "content": "..."}]``; a tool-using
+    conversation also has assistant messages with ``tool_calls`` (content may be None) and
+    ``{"role": "tool", "tool_call_id": ..., "content": "..."}`` results."""
     temperature: float = 0.2
     max_tokens: int = 512
     purpose: str = "complete"
@@ -189,6 +198,24 @@ class LLMRequest:
     """Model names to try, in order, when the model keeps failing (timeout, 429, 5xx)."""
     redact_pii: bool = False
     """Replace e-mail addresses, phone and card numbers before sending (not for the demo model)."""
+    tools: tuple[Mapping[str, Any], ...] = ()
+    """OpenAI tool schemas the model may call: ``{"type": "function", "function": {"name",
+    "description", "parameters": <JSON Schema>}}``; the answer may then carry `LLMResponse.tool_calls`."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call the model asked for (OpenAI ``message.tool_calls[i]``)."""
+
+    id: str
+    name: str
+    arguments: str
+    """The arguments as the model wrote them: a JSON object in text (may be invalid JSON)."""
+
+    def as_message(self) -> dict[str, Any]:
+        """The OpenAI form, for the assistant message that goes back to the model."""
+        function = {"name": self.name, "arguments": self.arguments}
+        return {"id": self.id, "type": "function", "function": function}
 
 
 @dataclass(frozen=True)
@@ -203,6 +230,8 @@ class LLMResponse:
     """Why this model was chosen, in words (shown on the run page)."""
     attempts: tuple[dict[str, Any], ...] = ()
     """Every try, in order: ``{model, outcome: "ok"|"error", error_code?, http_status, duration_ms}``."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The tools the model wants called (only when the request offered `LLMRequest.tools`)."""
 
 
 class LLMClient(Protocol):
@@ -228,7 +257,8 @@ class Mailer(Protocol):
         """Deliver (or queue in the outbox) one message; return ``{"message_id": ...}``.
 
         Raises:
-            NodeError: with code EMAIL_FAILED.
+            NodeError: with code EMAIL_FAILED; with ``details={"sent": False}`` when the message
+                certainly did not leave (the server refused it): the send may then be retried.
         """
         ...
 
@@ -260,6 +290,8 @@ class HttpRequest:
     max_response_bytes: int = 1 << 20
     idempotency_key: str | None = None
     """Sent as ``Idempotency-Key`` so that a retried non-GET request is safe."""
+    cancel: threading.Event | None = field(default=None, compare=False, repr=False)
+    """Set when the run is cancelled: the client then aborts the request (RUN_CANCELLED)."""
 
 
 @dataclass(frozen=True)
@@ -279,5 +311,138 @@ class HttpClient(Protocol):
         Raises:
             NodeError: DESTINATION_NOT_ALLOWED (refused before connecting), HTTP_ERROR (network
                 failure or timeout, ``details.timeout``), HTTP_RESPONSE_TOO_LARGE.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What an LLM request would cost at most, before it is sent (see `CostEstimator`)."""
+
+    model: str
+    """The model the request would go to first."""
+    tier: int
+    prompt_tokens: int
+    max_output_tokens: int
+    usd: float | None
+    """``prompt_tokens x input price + max_output_tokens x output price``; None = price unknown."""
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.max_output_tokens
+
+
+class CostEstimator(Protocol):
+    """An optional capability of an `LLMClient` (``LiteLLMClient`` has it): budgets use it to
+    check a call before it is made. Without it the engine counts ~4 characters per token and
+    cannot price the call."""
+
+    def estimate_cost(self, request: LLMRequest) -> CostEstimate:
+        """Raises:
+        NodeError: LLM_ERROR for an unknown model, or when ``auto`` finds no model that fits."""
+        ...
+
+
+@dataclass(frozen=True)
+class Spend:
+    """LLM spending so far that a run's budgets count against (`UsageLedger.spent`)."""
+
+    run_usd: float = 0.0
+    run_tokens: int = 0
+    workflow_day_usd: float = 0.0
+    """Every run of the run's workflow since the start of the current UTC day."""
+    workflow_day_tokens: int = 0
+    user_month_usd: float = 0.0
+    """Every run started by the run's user since the start of the current UTC month."""
+    user_month_tokens: int = 0
+    allowances: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Extra budget people approved for this run only, by scope:
+    ``{"per_run": {"usd": 0.002, "tokens": 0}}`` (scopes as in `BudgetLimits`)."""
+
+
+class UsageLedger(Protocol):
+    """Where budgets read what was spent (the backend sums the stored steps' meta)."""
+
+    def spent(self, run_id: str, *, exclude_node: str | None = None) -> Spend:
+        """Spending of the run, its workflow today and its user this month.
+
+        ``exclude_node``: leave that step of this run out (the running node counts its own
+        usage itself). Step meta records usage (``tokens_in``, ``tokens_out``, ``cost_usd``) and
+        approved allowances (``budget_allowance``).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a stored conversation."""
+
+    role: str
+    """``user`` or ``assistant``."""
+    content: str
+
+
+class ConversationMemory(Protocol):
+    """Conversations kept by a session key (per workflow): LLM nodes read and extend them."""
+
+    def read(self, run_id: str, node_id: str, session_key: str, *, limit: int) -> list[Turn]:
+        """The last ``limit`` turns of the session of the run's workflow, oldest first, leaving
+        out the turns this run's node itself appended (a retried node sees what it saw before)."""
+        ...
+
+    def append(self, run_id: str, node_id: str, session_key: str, turns: Sequence[Turn]) -> None:
+        """Add the turns to the session; idempotent per run and node (a re-run of the node
+        appends nothing the second time)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A run started by a node of another run (``flow.subworkflow``, ``logic.loop``)."""
+
+    run_id: str
+    key: str
+    """Unique per parent run and node: ``"0"`` for a sub-workflow, the item index for a loop."""
+    status: RunStatus
+    version: int = 0
+    """The version number of the called workflow the child runs."""
+    output: JSON = None
+    """Once succeeded: ``{node_id: output}`` of its terminal nodes (no outgoing edge) that succeeded."""
+    error: Mapping[str, Any] | None = None
+    """Once failed or cancelled: the run's ``{code, message, node_id?}``."""
+
+
+class SubRuns(Protocol):
+    """Child runs: how a node starts other workflows' runs and reads how they went.
+
+    The parent's node parks (a waiting step with ``request.kind == "children"``) while children
+    run; whoever owns the runs wakes the parent's step when a child reaches a final status.
+    """
+
+    def start(
+        self,
+        parent_run_id: str,
+        node_id: str,
+        key: str,
+        *,
+        workflow: str,
+        version: int | None,
+        inputs: JSON,
+    ) -> ChildRun:
+        """Start (queue) a run of the workflow's published version (``None``: the latest), once.
+
+        Idempotent by ``(parent_run_id, node_id, key)``: a second call returns the existing child.
+
+        Raises:
+            NodeError: SUBWORKFLOW_NOT_FOUND, SUBWORKFLOW_NOT_PUBLISHED, SUBWORKFLOW_DEPTH (the
+                parent is already nested too deep), INPUT_INVALID (the trigger's fields).
+        """
+        ...
+
+    def children(self, parent_run_id: str, node_id: str) -> Mapping[str, ChildRun]:
+        """Every child this node of the parent run started, by key.
+
+        An implementation may leave a succeeded child's ``output`` None while any of its
+        siblings is unfinished (nodes read outputs only once every child is over).
         """
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count, Max
 
+from backend.connectors.redaction import RedactingLLMClient
 from orchestrator_core import LiteLLMClient, ModelSpec, NodeRegistry, default_registry
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class CatalogModel:
     source: str
     """``demo``, ``connector`` or ``settings`` (``ORCHESTRATOR["MODELS"]``)."""
     connector: str = ""
+    default_spec: ModelSpec | None = None
+    """The spec before an admin's override (``backend/gateway``); None when not overridden."""
 
 
 def _connector_models(row: Any) -> list[CatalogModel]:
@@ -89,7 +93,53 @@ def _build_catalog() -> list[CatalogModel]:
         if model.spec.name not in seen and model.spec.name != "auto":
             seen.add(model.spec.name)
             unique.append(model)
-    return unique
+    return _with_overrides(unique)
+
+
+def _with_overrides(catalog: list[CatalogModel]) -> list[CatalogModel]:
+    """Apply the admins' overrides of tier, context window and prices (``backend/gateway``)."""
+    from backend.gateway.models import ModelOverride
+
+    overrides = {row.model_name: row for row in ModelOverride.objects.all()}
+    if not overrides:
+        return catalog
+    out = []
+    for model in catalog:
+        row = overrides.get(model.spec.name)
+        if row is None or model.source == "demo":
+            out.append(model)
+            continue
+        spec = dataclasses.replace(
+            model.spec,
+            tier=row.tier if row.tier is not None else model.spec.tier,
+            context_window=row.context_window
+            if row.context_window is not None
+            else model.spec.context_window,
+            input_cost_per_token=(
+                row.input_cost_per_token
+                if row.input_cost_per_token is not None
+                else model.spec.input_cost_per_token
+            ),
+            output_cost_per_token=(
+                row.output_cost_per_token
+                if row.output_cost_per_token is not None
+                else model.spec.output_cost_per_token
+            ),
+        )
+        if row.input_cost_per_token is None and row.output_cost_per_token is not None:
+            # An explicit price replaces the map's pair: keep the default input price with it.
+            default_in = _map_price(model.spec, 0)
+            spec = dataclasses.replace(spec, input_cost_per_token=default_in)
+        if row.output_cost_per_token is None and row.input_cost_per_token is not None:
+            spec = dataclasses.replace(spec, output_cost_per_token=_map_price(model.spec, 1))
+        out.append(dataclasses.replace(model, spec=spec, default_spec=model.spec))
+    return out
+
+
+def _map_price(spec: ModelSpec, index: int) -> float | None:
+    """The model's own input (0) or output (1) price per token: its spec's, else litellm's map."""
+    prices = LiteLLMClient([spec]).prices(spec)
+    return None if prices is None else prices[index]
 
 
 _cache_lock = threading.Lock()
@@ -97,14 +147,18 @@ _cached: dict[str, Any] = {}
 
 
 def _fingerprint() -> tuple[Any, ...]:
-    """Changes whenever a model connector is created, updated or deleted (one small query).
+    """Changes whenever a model connector or a model override (``backend/gateway``) is created,
+    updated or deleted (two small queries).
 
     Works across processes (web, Celery workers) without any signal.
     """
     from backend.connectors.models import Connector
 
     row = Connector.objects.filter(kind=Connector.Kind.MODEL).aggregate(n=Count("id"), last=Max("updated_at"))
-    return (row["n"], row["last"], _cached.get("version", 0))
+    from backend.gateway.models import ModelOverride
+
+    overrides = ModelOverride.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return (row["n"], row["last"], overrides["n"], overrides["last"], _cached.get("version", 0))
 
 
 def model_catalog_clear() -> None:
@@ -130,7 +184,10 @@ def _current() -> tuple[list[CatalogModel], LiteLLMClient]:
         ]
     else:
         catalog = _build_catalog()
-    client = LiteLLMClient(models=[m.spec for m in catalog], default_model="demo")
+    # Answers never carry an API key back (a server may echo it): backend/connectors/redaction.py.
+    client = RedactingLLMClient(
+        models=[m.spec for m in catalog], default_model="demo", secrets=[m.spec.api_key for m in catalog]
+    )
     with _cache_lock:
         if key is not None:
             _cached.update(key=key, catalog=catalog, client=client)

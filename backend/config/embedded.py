@@ -48,13 +48,14 @@ def _warm_up() -> None:
 
 
 def _reaper_loop(interval: float = 5.0, reap_every: int = 6, purge_every: int = 720) -> None:
-    """Wake due timers and fire due schedules every ``interval`` seconds; re-dispatch stale runs
-    every ``reap_every`` passes; purge expired runs every ``purge_every`` passes (hourly)."""
+    """Wake due timers and fire due schedules every ``interval`` seconds; every ``reap_every``
+    passes, re-dispatch stale runs, handle due approvals and fail waiting runs past their
+    deadline; purge expired runs every ``purge_every`` passes (hourly)."""
     from django.db import close_old_connections
 
     from backend.approvals.services import approvals_handle_due
     from backend.runs.retention import runs_purge_expired
-    from backend.runs.services import run_reap, run_wake_timers
+    from backend.runs.services import run_reap, run_wake_timers, runs_fail_overdue
     from backend.runs.triggers import schedules_fire_due
 
     # At start-up, runs left running by the previous process have no live worker: release them.
@@ -67,6 +68,7 @@ def _reaper_loop(interval: float = 5.0, reap_every: int = 6, purge_every: int = 
             if passes % reap_every == 0:
                 run_reap()
                 approvals_handle_due()
+                runs_fail_overdue()
             if passes % purge_every == 0:
                 runs_purge_expired()
         except Exception:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import smtplib
+import socket
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +15,24 @@ from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.ports import EmailMessage
 
 logger = logging.getLogger(__name__)
+
+NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPResponseException,  # the server answered with an error code (connect, auth, data...)
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPNotSupportedError,
+    ConnectionRefusedError,
+    socket.gaierror,
+)
+"""Failures after which the message certainly did not leave: a retry may send it.
+
+A dropped connection or a timeout (``SMTPServerDisconnected``, ``TimeoutError``) stays unknown:
+the server may have accepted the message just before.
+"""
+
+
+def smtp_not_sent(exc: BaseException) -> bool:
+    """True when ``exc`` (raised by an SMTP send) proves the message was not sent."""
+    return isinstance(exc, NOT_SENT_ERRORS)
 
 
 class OutboxMailer:
@@ -36,6 +56,7 @@ class OutboxMailer:
                 raise NodeError(
                     f"The mail server refused the message ({type(exc).__name__}).",
                     code=ErrorCode.EMAIL_FAILED,
+                    details={"sent": False if smtp_not_sent(exc) else None, "reason": type(exc).__name__},
                 ) from exc
         row = OutboxMessage.objects.create(
             run_id=int(run_id),

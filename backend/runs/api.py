@@ -44,6 +44,16 @@ class RunErrorSerializer(ErrorBodySerializer):
     """``{code, message, details?}`` of a failed run or step."""
 
 
+class StepTrySerializer(AnySerializer):
+    """One model call of a step (a fallback shows the model that failed and the one that answered)."""
+
+    model = serializers.CharField()
+    outcome = serializers.CharField(help_text='"ok" or "error".')
+    error_code = serializers.CharField(required=False, allow_null=True)
+    http_status = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField()
+
+
 class StepSerializer(AnySerializer):
     node_id = serializers.CharField()
     status = serializers.ChoiceField(choices=STEP_STATUSES)
@@ -59,6 +69,7 @@ class StepSerializer(AnySerializer):
     tokens_out = serializers.IntegerField()
     cost_usd = serializers.FloatField()
     reason = serializers.CharField(allow_null=True, help_text="Why this model / route was chosen.")
+    tries = StepTrySerializer(many=True, help_text="Every model call of the step, in order ([] for none).")
     request = serializers.JSONField(
         allow_null=True, help_text="Set while waiting: what the node asked a human (or timer) about."
     )

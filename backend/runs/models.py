@@ -35,10 +35,25 @@ class Run(models.Model):
     cancel_requested = models.BooleanField(default=False)
     last_seq = models.PositiveIntegerField(default=0)
     cost_usd = models.FloatField(default=0.0)
+    # A child run (flow.subworkflow, logic.loop): which run's node started it, under which key.
+    parent_run = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    parent_node_id = models.CharField(max_length=64, blank=True)
+    parent_key = models.CharField(max_length=32, blank=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    """0 for a run started by a person or a trigger; a child is one deeper than its parent."""
 
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "lease_until"], name="run_status_lease")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent_run", "parent_node_id", "parent_key"],
+                condition=models.Q(parent_run__isnull=False),
+                name="uniq_child_run_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"run {self.id} ({self.status})"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -17,9 +18,12 @@ from backend.common.engine import lease_seconds, llm_client, max_parallel, regis
 from backend.common.errors import ApiError, Conflict, NotFound
 from backend.connectors.http import DjangoHttpClient
 from backend.connectors.mail import OutboxMailer
+from backend.memory.store import DjangoConversationMemory
+from backend.runs.budget import DjangoUsageLedger
 from backend.runs.events import run_events_append
 from backend.runs.models import Run, RunOrigin, StepRun
 from backend.runs.store import DjangoRunStore, step_record_from_row
+from backend.runs.subruns import DjangoSubRuns, subruns_run_ended, subruns_wake_stale
 from backend.workflows.models import Workflow, WorkflowVersion
 from backend.workflows.selectors import workflow_published_version
 from backend.workflows.services import workflow_snapshot_draft
@@ -27,6 +31,7 @@ from orchestrator_core import RunnerServices, SystemClock, advance_run, check_tr
 from orchestrator_core.engine.runner import run_timeout_seconds
 from orchestrator_core.engine.single import SingleServices, execute_single
 from orchestrator_core.graph import Node
+from orchestrator_core.policy import RunPolicy
 from orchestrator_core.ports import Event
 
 logger = logging.getLogger(__name__)
@@ -107,6 +112,14 @@ def _run_timed_out(run_id: int) -> None:
         approvals_cancel_for_run(run_id=run_id)
 
 
+def _run_policy(run_id: int) -> RunPolicy:
+    """The effective policy (global merged with the workflow's) for this call: two queries."""
+    from backend.policies.selectors import effective_policy
+
+    workflow_id = Run.objects.filter(id=run_id).values_list("workflow_id", flat=True).first()
+    return effective_policy(workflow_id)[0] if workflow_id is not None else RunPolicy()
+
+
 def run_advance(*, run_id: int) -> str | None:
     """Execute the run as far as it can go (called by the Celery task). Safe to call twice."""
     services = RunnerServices(
@@ -122,6 +135,10 @@ def run_advance(*, run_id: int) -> str | None:
         thread_cleanup=connection.close,
         http=DjangoHttpClient(),
         run_deadline=_run_deadline(run_id),
+        subruns=DjangoSubRuns(),
+        policy=_run_policy(run_id),
+        usage=DjangoUsageLedger(),
+        memory=DjangoConversationMemory(),
     )
     status = advance_run(str(run_id), services)
     if status == "failed":
@@ -144,6 +161,7 @@ def run_cancel(*, run: Run, user: User) -> Run:
         from backend.approvals.services import approvals_cancel_for_run
 
         approvals_cancel_for_run(run_id=run.id)
+        transaction.on_commit(lambda: subruns_run_ended(run_id=run.id))  # wake a parent, cancel children
         run_events_append(
             run_id=run.id,
             events=[
@@ -185,6 +203,7 @@ def run_reap(*, stale_queued_after: float = 60.0) -> int:
     for run_id in expired + lost:
         logger.info("Re-dispatching run %s", run_id)
         _dispatch(run_id)
+    subruns_wake_stale()  # parents parked on children that ended unnoticed
     return len(expired) + len(lost)
 
 
@@ -212,6 +231,61 @@ def run_wake_timers(*, now: datetime | None = None) -> int:
                 run_resume(run_id=step.run_id)
                 woken += 1
     return woken
+
+
+RUN_TIMEOUT_ERROR = {"code": "RUN_TIMEOUT", "message": "The run did not finish in time."}
+
+
+def runs_fail_overdue(*, now: datetime | None = None) -> int:
+    """Fail waiting runs that are past their deadline (the trigger's ``run_timeout_seconds``).
+
+    A run parked at an approval or a long ``flow.delay`` is otherwise only failed when it wakes.
+    Each one ends ``failed`` with ``RUN_TIMEOUT``, its open approvals are cancelled, a
+    ``run.status`` event is appended and the timeout is audited. The conditional update makes
+    two schedulers (or a decision arriving at the same moment) harmless. Returns how many failed.
+    """
+    now = now or timezone.now()
+    seconds_by_version: dict[int, float | None] = {}
+    failed = 0
+    waiting = Run.objects.filter(status=Run.Status.WAITING, started_at__isnull=False).values_list(
+        "id", "version_id", "started_at"
+    )
+    for run_id, version_id, started_at in waiting.iterator():
+        if version_id not in seconds_by_version:
+            document = (
+                WorkflowVersion.objects.filter(id=version_id).values_list("document", flat=True).first()
+            )
+            seconds_by_version[version_id] = run_timeout_seconds(document or {})
+        seconds = seconds_by_version[version_id]
+        if seconds is None or started_at is None or started_at + timedelta(seconds=seconds) > now:
+            continue
+        with transaction.atomic():
+            updated = Run.objects.filter(id=run_id, status=Run.Status.WAITING).update(
+                status=Run.Status.FAILED,
+                error=RUN_TIMEOUT_ERROR,
+                finished_at=now,
+                lease_owner="",
+                lease_until=None,
+            )
+            if not updated:
+                continue
+            from backend.approvals.services import approvals_cancel_for_run
+
+            approvals_cancel_for_run(run_id=run_id)
+            # Wake a parent run, cancel child runs (flow.subworkflow, logic.loop).
+            transaction.on_commit(functools.partial(subruns_run_ended, run_id=run_id))
+            run_events_append(
+                run_id=run_id,
+                events=[Event("run.status", None, {"status": "failed", "error": RUN_TIMEOUT_ERROR})],
+            )
+            audit_record(
+                actor=None,
+                action="run.timeout",
+                target=Run.objects.get(id=run_id),
+                data={"timeout_seconds": seconds, "while": "waiting"},
+            )
+        failed += 1
+    return failed
 
 
 def _downstream(document: dict[str, Any], node_id: str) -> set[str]:

@@ -52,6 +52,22 @@ def _asks_a_person(request: Any) -> bool:
     return isinstance(request, dict) and request.get("kind", "approval") == "approval"
 
 
+def _wake_if_answered(run_id: int) -> None:
+    """A run parked ``waiting`` whose answer came while it still ran goes back to the queue.
+
+    An approval decided, or a child run ended (``request.kind == "children"``), while the
+    worker was between the node's last look and this park: their wake-up found the run
+    ``running`` and changed nothing, so it is done here (no lost wake-up).
+    """
+    from backend.runs.services import run_resume
+    from backend.runs.subruns import subruns_wake_waiting
+
+    if StepRun.objects.filter(run_id=run_id, status="waiting", resume__isnull=False).exists():
+        run_resume(run_id=run_id)
+    else:
+        subruns_wake_waiting(run_id=run_id)
+
+
 STEP_FIELDS = [
     "status",
     "attempts",
@@ -165,6 +181,12 @@ class DjangoRunStore:
                 finished_at=timezone.now() if status.is_final else None,
                 cost_usd=total,
             )
+            if status == RunStatus.WAITING:
+                _wake_if_answered(int(run_id))
+            elif status.is_final:
+                from backend.runs.subruns import subruns_run_ended
+
+                transaction.on_commit(lambda: subruns_run_ended(run_id=int(run_id)))
 
     def renew_lease(self, run_id: str, *, fence: int, lease_seconds: float) -> bool:
         until = timezone.now() + timedelta(seconds=lease_seconds)
@@ -192,6 +214,9 @@ class DjangoRunStore:
         Effect.objects.filter(key=key).update(
             status=Effect.Status.DONE, result=result, completed_at=timezone.now()
         )
+
+    def effect_abort(self, key: str) -> None:
+        Effect.objects.filter(key=key, status=Effect.Status.STARTED).delete()
 
 
 __all__ = ["DjangoRunStore", "LeaseLost", "step_record_from_row"]

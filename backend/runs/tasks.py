@@ -25,6 +25,13 @@ def run_wake_timers() -> None:
 
 
 @shared_task(ignore_result=True)
+def runs_fail_overdue() -> None:
+    from backend.runs import services
+
+    services.runs_fail_overdue()
+
+
+@shared_task(ignore_result=True)
 def approvals_handle_due() -> None:
     from backend.approvals import services
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
+import re
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -11,11 +14,13 @@ from typing import Any
 from orchestrator_core import expressions
 from orchestrator_core.clock import SystemClock
 from orchestrator_core.errors import ErrorCode, NodeError
+from orchestrator_core.llm import budget
 from orchestrator_core.nodes.base import Interrupt
 from orchestrator_core.policy import RunPolicy
 from orchestrator_core.ports import (
     JSON,
     Clock,
+    ConversationMemory,
     EffectStatus,
     EmailMessage,
     Event,
@@ -27,6 +32,9 @@ from orchestrator_core.ports import (
     LLMResponse,
     Mailer,
     RunStore,
+    Spend,
+    SubRuns,
+    UsageLedger,
 )
 
 
@@ -52,6 +60,11 @@ class RunContext:
         clock: Clock | None = None,
         incoming: Mapping[str, JSON] | None = None,
         policy: RunPolicy | None = None,
+        cancelled: threading.Event | None = None,
+        subruns: SubRuns | None = None,
+        previous_request: JSON = None,
+        usage: UsageLedger | None = None,
+        memory: ConversationMemory | None = None,
     ) -> None:
         self.run_id = run_id
         self.node_id = node_id
@@ -64,9 +77,43 @@ class RunContext:
         self._clock: Clock = clock or SystemClock()
         self._incoming: dict[str, JSON] = dict(incoming or {})
         self.policy: RunPolicy = policy or RunPolicy()
+        self.subruns: SubRuns | None = subruns
+        """Child runs (``flow.subworkflow``, ``logic.loop``); None where the runtime has none."""
+        self._usage = usage
+        self.memory: ConversationMemory | None = memory
+        """Conversations by session key (LLM nodes' ``memory``); None where the runtime has none."""
+        self.cancelled: threading.Event = cancelled if cancelled is not None else threading.Event()
+        """Set (by the runner, from any thread) once the run is cancelled: long calls such as
+        `http` stop early with RUN_CANCELLED. Node code may poll it too."""
         self.inputs: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self.events: list[Event] = []
+        self._previous_request = previous_request
+        self.effect_item = "0"
+        """The last part of this context's effect keys (``run:node:<item>``); see `scoped`."""
+        self.literal_fields: frozenset[str] = frozenset()
+        """Config fields `render` leaves as they are (see `scoped`)."""
+
+    @property
+    def previous_request(self) -> JSON:
+        """The request this step parked with when it is resuming (else None): a node that
+        parks more than once (``llm.agent``) keeps its progress there."""
+        return self._previous_request
+
+    def scoped(self, item: str, *, literal_fields: frozenset[str] = frozenset()) -> RunContext:
+        """A view of this context for one sub-action of the node (an agent's tool call).
+
+        Its e-mails and non-GET HTTP requests use the effect key ``run:node:<item>`` instead of
+        ``run:node:0``, so each sub-action happens once; `render` returns the config fields named
+        in ``literal_fields`` (and their sub-fields) as they are, not as templates (values a
+        model wrote are data). LLM usage (`meta`) and events are shared with this context,
+        rendered `inputs` are its own.
+        """
+        child = copy.copy(self)
+        child.effect_item = item
+        child.literal_fields = literal_fields
+        child.inputs = {}
+        return child
 
     @property
     def expression_context(self) -> Mapping[str, Any]:
@@ -80,6 +127,9 @@ class RunContext:
         return self._clock.now()
 
     def render(self, template: str, *, field: str = "") -> str:
+        if self.literal_fields and re.split(r"[.\[]", field, maxsplit=1)[0] in self.literal_fields:
+            self.inputs[field or "template"] = template
+            return template
         text = expressions.render(template, self._context, node_id=self.node_id, field=field)
         self.inputs[field or "template"] = text
         return text
@@ -95,8 +145,24 @@ class RunContext:
 
     def llm(self, request: LLMRequest) -> LLMResponse:
         """Call the model; a ``complete`` request streams, each batch a ``step.delta`` event."""
+        self._check_cancelled()
+        request = self._apply_policy(request)
+        checked = self._check_budget(request)
+        request = checked.request
         on_delta = self._llm_delta if request.purpose == "complete" else None
-        response = self._llm.complete(request, on_delta=on_delta)
+        try:
+            response = self._llm.complete(request, on_delta=on_delta)
+        except NodeError as exc:  # every model failed: the step still shows what was tried
+            details = exc.details
+            tried = details.get("attempts") if isinstance(details, Mapping) else None
+            if isinstance(tried, list):
+                self.meta["attempts"] = [
+                    *self.meta.get("attempts", []),
+                    *(dict(a) for a in tried if isinstance(a, Mapping)),
+                ]
+            raise
+        if checked.reason:
+            response = dataclasses.replace(response, reason=checked.reason)
         meta = self.meta
         meta["model"] = response.model
         meta["tokens_in"] = int(meta.get("tokens_in", 0)) + response.prompt_tokens
@@ -106,6 +172,60 @@ class RunContext:
         meta["attempts"] = [*meta.get("attempts", []), *(dict(a) for a in response.attempts)]
         return response
 
+    def _apply_policy(self, request: LLMRequest) -> LLMRequest:
+        """The request as the run's policy allows it: PII redaction forced on when the policy
+        says so; a model outside ``allowed_models`` fails MODEL_NOT_ALLOWED; ``auto`` only picks
+        among the allowed models (``options["allowed_models"]``); fallbacks not allowed are dropped."""
+        policy = self.policy
+        changes: dict[str, Any] = {}
+        if policy.redact_pii and not request.redact_pii:
+            changes["redact_pii"] = True
+        allowed = policy.allowed_models
+        if allowed is not None:
+            model = request.model or str(getattr(self._llm, "default_model", "") or "")
+            if model != "auto" and model not in allowed:
+                raise NodeError(
+                    f"The policy does not allow the model '{model}'.",
+                    code=ErrorCode.MODEL_NOT_ALLOWED,
+                    details={"model": model, "allowed": sorted(allowed)},
+                )
+            if model == "auto":
+                changes["options"] = {**request.options, "allowed_models": sorted(allowed)}
+            fallbacks = tuple(name for name in request.fallbacks if name in allowed)
+            if fallbacks != tuple(request.fallbacks):
+                changes["fallbacks"] = fallbacks
+        return dataclasses.replace(request, **changes) if changes else request
+
+    def check_connector(self, name: str | None) -> None:
+        """Fail CONNECTOR_NOT_ALLOWED when the run's policy does not allow connector ``name``."""
+        allowed = self.policy.allowed_connectors
+        if name and allowed is not None and name not in allowed:
+            raise NodeError(
+                f"The policy does not allow the connector '{name}'.",
+                code=ErrorCode.CONNECTOR_NOT_ALLOWED,
+                details={"connector": name, "allowed": sorted(allowed)},
+            )
+
+    def _check_budget(self, request: LLMRequest) -> budget.Checked:
+        """The policy's budgets against this call (see ``orchestrator_core/llm/budget.py``)."""
+        if not budget.has_budgets(self.policy):
+            return budget.Checked(request)
+        base = self._usage.spent(self.run_id, exclude_node=self.node_id) if self._usage else Spend()
+        usd, tokens = budget.meta_usage(self.meta)
+        granted = self.meta.get(budget.ALLOWANCE_KEY)
+        spend = budget.with_usage(base, usd=usd, tokens=tokens, allowance=granted)
+        checked = budget.check(
+            client=self._llm,
+            request=request,
+            policy=self.policy,
+            spend=spend,
+            already_approved=granted is not None,
+            ask=self.interrupt,
+        )
+        if checked.allowance is not None:
+            self.meta[budget.ALLOWANCE_KEY] = {k: dict(v) for k, v in checked.allowance.items()}
+        return checked
+
     def _llm_delta(self, text: str) -> None:
         event = Event("step.delta", self.node_id, {"text": text})
         if self.publish_transient is not None:
@@ -114,10 +234,18 @@ class RunContext:
             self.events.append(event)
 
     def send_email(self, message: EmailMessage) -> JSON:
-        key = f"{self.run_id}:{self.node_id}:0"
+        self.check_connector(getattr(message, "connector", None))
+        key = f"{self.run_id}:{self.node_id}:{self.effect_item}"
         record = self._store.effect_begin(key, run_id=self.run_id, node_id=self.node_id)
         if record.created:
-            result = self._mailer.send(message, idempotency_key=key, run_id=self.run_id, node_id=self.node_id)
+            try:
+                result = self._mailer.send(
+                    message, idempotency_key=key, run_id=self.run_id, node_id=self.node_id
+                )
+            except NodeError as exc:
+                if _known_not_sent(exc):
+                    self._store.effect_abort(key)  # nothing left: a retry sends
+                raise
             self._store.effect_complete(key, result=result)
             return result
         if record.status == EffectStatus.DONE:
@@ -136,9 +264,12 @@ class RunContext:
         """
         if self._http is None:
             raise NodeError("HTTP requests are not available in this runtime.", code=ErrorCode.NODE_FAILED)
+        self._check_cancelled()
+        self.check_connector(request.connector)
+        request = dataclasses.replace(request, cancel=self.cancelled)
         if request.method.upper() in ("GET", "HEAD"):
             return self._http.request(request)
-        key = f"{self.run_id}:{self.node_id}:0"
+        key = f"{self.run_id}:{self.node_id}:{self.effect_item}"
         record = self._store.effect_begin(key, run_id=self.run_id, node_id=self.node_id)
         if record.status == EffectStatus.DONE and isinstance(record.result, dict):
             r = record.result
@@ -159,6 +290,10 @@ class RunContext:
             self._store.effect_complete(key, result=result)
         return response
 
+    def _check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise NodeError("The run was cancelled.", code=ErrorCode.RUN_CANCELLED)
+
     def interrupt(self, request: JSON) -> JSON:
         if self._resume is not None:
             return self._resume
@@ -166,3 +301,9 @@ class RunContext:
 
     def emit(self, event_type: str, data: Mapping[str, Any]) -> None:
         self.events.append(Event(event_type, self.node_id, dict(data)))
+
+
+def _known_not_sent(exc: NodeError) -> bool:
+    """The mailer said the message certainly did not leave (``details.sent is False``)."""
+    details = exc.details
+    return isinstance(details, Mapping) and details.get("sent") is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from orchestrator_core.ports import StepRecord
@@ -9,9 +10,12 @@ from orchestrator_core.ports import StepRecord
 
 def step_to_dict(step: StepRecord) -> dict[str, Any]:
     """A step as JSON: ``{node_id, status, attempts, inputs, output, error, started_at, ended_at,
-    duration_ms, model, tokens_in, tokens_out, cost_usd, reason, request}``.
+    duration_ms, model, tokens_in, tokens_out, cost_usd, reason, tries, request}``.
 
-    Datetimes are ISO 8601 strings; model, tokens, cost and reason come from ``step.meta``.
+    Datetimes are ISO 8601 strings; model, tokens, cost, reason and tries come from ``step.meta``.
+    ``attempts`` counts the node's attempts (retries); ``tries`` lists every model call the node
+    made, in order (``{model, outcome, error_code?, http_status, duration_ms}``: a fallback shows
+    the model that failed and the one that answered), ``[]`` for a node that called none.
     """
     meta = step.meta or {}
     duration_ms: int | None = None
@@ -32,5 +36,13 @@ def step_to_dict(step: StepRecord) -> dict[str, Any]:
         "tokens_out": int(meta.get("tokens_out") or 0),
         "cost_usd": float(meta.get("cost_usd") or 0.0),
         "reason": meta.get("reason"),
+        "tries": _tries(meta.get("attempts")),
         "request": step.request,
     }
+
+
+def _tries(value: Any) -> list[dict[str, Any]]:
+    """The model calls recorded in ``meta.attempts`` (anything that is not a list of dicts: none)."""
+    if not isinstance(value, list | tuple):
+        return []
+    return [dict(item) for item in value if isinstance(item, Mapping)]

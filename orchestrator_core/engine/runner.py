@@ -11,8 +11,9 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,12 +26,14 @@ from orchestrator_core.engine.step import edge_active, failed_unhandled, fired, 
 from orchestrator_core.errors import BatonError, ErrorCode, LeaseLost, NodeError, WorkflowInvalid
 from orchestrator_core.expressions import expression_context
 from orchestrator_core.graph import Node, Workflow
+from orchestrator_core.llm.budget import StepsUsage
 from orchestrator_core.nodes.base import Interrupt, NodeResult, NodeType
 from orchestrator_core.nodes.registry import NodeRegistry
 from orchestrator_core.nodes.settings import ERROR_PORT, NodeSettings, parse_settings
-from orchestrator_core.policy import RunPolicy
+from orchestrator_core.policy import RunPolicy, redact_data
 from orchestrator_core.ports import (
     Clock,
+    ConversationMemory,
     Event,
     HttpClient,
     LLMClient,
@@ -40,6 +43,8 @@ from orchestrator_core.ports import (
     RunStore,
     StepRecord,
     StepStatus,
+    SubRuns,
+    UsageLedger,
 )
 from orchestrator_core.validation import validate_or_raise
 
@@ -58,6 +63,11 @@ MAX_ROUNDS = 10_000
 
 MAX_WAIT_CHUNK_SECONDS = 5.0
 """A retry backoff sleeps in chunks this long at most, checking cancel and the lease between."""
+
+CANCEL_POLL_SECONDS = 0.5
+"""While a slow (not ``quick``) node runs, a watcher thread asks the store this often whether
+the run was cancelled; when it was, it sets ``ctx.cancelled`` so that an HTTP call in flight
+aborts (RUN_CANCELLED) instead of running to its end."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,13 @@ class RunnerServices:
     policy: RunPolicy = field(default_factory=RunPolicy)
     """The governance policy the run executes under (budgets, allowed models...); nodes see it
     as ``ctx.policy``. The default limits nothing."""
+    subruns: SubRuns | None = None
+    """Child runs for ``flow.subworkflow`` and ``logic.loop`` (None: such nodes fail NODE_FAILED)."""
+    usage: UsageLedger | None = None
+    """What was spent, for budgets (per run, workflow per day, user per month). None: budgets
+    count this run's own steps only."""
+    memory: ConversationMemory | None = None
+    """Conversations by session key for LLM nodes' ``memory`` (None: memory is not kept)."""
 
 
 def run_timeout_seconds(document: Mapping[str, Any]) -> float | None:
@@ -272,10 +289,14 @@ class _Advance:
         self.pending: list[Event] = [
             Event("run.status", None, {"status": str(RunStatus.RUNNING), "error": None})
         ]
+        self.cancel_event = threading.Event()
+        """Handed to every node as ``ctx.cancelled``; set by `_watching_cancel`."""
 
     # --- persistence -------------------------------------------------------------------------
 
     def _save(self, step: StepRecord, extra: list[Event] | None = None) -> None:
+        if self.services.policy.redact_pii:  # no PII at rest: later nodes see the redacted data too
+            step = replace(step, inputs=redact_data(step.inputs), output=redact_data(step.output))
         events = [*self.pending, *(extra or []), _step_event(step)]
         self.store.save_step(self.run_id, fence=self.fence, step=step, events=events)
         self.pending = []
@@ -360,6 +381,42 @@ class _Advance:
                 break
         return True
 
+    @contextmanager
+    def _watching_cancel(self, jobs: list[_Job]) -> Iterator[None]:
+        """While ``jobs`` run, poll `RunStore.cancel_requested` on a thread and set the cancel
+        event when the run was cancelled (only when a slow node runs: quick ones finish first)."""
+        if self.cancel_event.is_set() or all(job.node_type.quick for job in jobs):
+            yield
+            return
+        stop = threading.Event()
+        cleanup = self.services.thread_cleanup
+
+        def watch() -> None:
+            polled = False
+            try:
+                while not stop.wait(CANCEL_POLL_SECONDS):
+                    polled = True
+                    try:
+                        if self.store.cancel_requested(self.run_id):
+                            self.cancel_event.set()
+                            return
+                    except Exception:  # noqa: S112 - a failed poll is retried; step boundaries check too
+                        continue
+            finally:
+                if polled and cleanup is not None:
+                    try:
+                        cleanup()
+                    except Exception:  # noqa: S110 - e.g. a test database shared between threads
+                        pass
+
+        watcher = threading.Thread(target=watch, name=f"baton-cancel-{self.run_id}", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join(timeout=10)
+
     def _renew_lease_if_due(self) -> bool:
         """Renew once a third of the lease has passed (every step would cost a write each).
 
@@ -393,7 +450,8 @@ class _Advance:
         if len(node_ids) == 1 or limit == 1:
             for node_id in node_ids:
                 job = self._prepare(workflow, node_id)
-                self._perform(job)
+                with self._watching_cancel([job]):
+                    self._perform(job)
                 self._save(*self._conclude(job))
                 if not self._renew_lease_if_due():
                     return False
@@ -401,7 +459,10 @@ class _Advance:
                     break  # the run fails: do not start the rest of the round
             return True
         jobs = [self._prepare(workflow, node_id) for node_id in node_ids]
-        with ThreadPoolExecutor(max_workers=min(limit, len(jobs)), thread_name_prefix="baton-node") as pool:
+        with (
+            self._watching_cancel(jobs),
+            ThreadPoolExecutor(max_workers=min(limit, len(jobs)), thread_name_prefix="baton-node") as pool,
+        ):
             pending: set[Future[None]] = {pool.submit(self._perform_in_pool, job) for job in jobs}
             while pending:
                 _done, pending = wait(
@@ -450,6 +511,11 @@ class _Advance:
             clock=clock,
             incoming=incoming,
             policy=self.services.policy,
+            subruns=self.services.subruns,
+            cancelled=self.cancel_event,
+            previous_request=request,
+            usage=self.services.usage or StepsUsage(self.steps),
+            memory=self.services.memory,
         )
         ctx.publish_transient = self._transient_publisher()
         return _Job(node, node_type, parse_settings(node.settings), running, ctx, deferred)

@@ -88,6 +88,9 @@ class _NoStore:
     def effect_complete(self, key: str, *, result: JSON) -> None:
         raise _blocked("A side effect")
 
+    def effect_abort(self, key: str) -> None:
+        raise _blocked("A side effect")
+
 
 class _NoMailer:
     def send(self, message: EmailMessage, *, idempotency_key: str, run_id: str, node_id: str) -> JSON:

@@ -7,8 +7,10 @@ user message. Every completion ends with `DEMO_SIGNATURE`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from orchestrator_core.ports import LLMRequest
 
@@ -60,9 +62,9 @@ _CONCEPTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 _FALLBACK_NAMES = ("other", "general", "misc", "unknown", "none")
 
 
-def _user_text(messages: Sequence[Mapping[str, str]]) -> str:
-    users = [m.get("content", "") for m in messages if m.get("role") == "user"]
-    return users[-1] if users else (messages[-1].get("content", "") if messages else "")
+def _user_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    users = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
+    return users[-1] if users else (str(messages[-1].get("content") or "") if messages else "")
 
 
 def classify(text: str, categories: Sequence[str]) -> str:
@@ -154,4 +156,133 @@ def demo_completion(request: LLMRequest) -> str:
     if request.purpose == "classify":
         categories = [str(c) for c in request.options.get("categories", ())]
         return classify(text, categories)
+    results = _tool_results(request.messages)
+    if request.tools and results:
+        return _tools_summary(results)
     return draft_reply(text)
+
+
+# --------------------------------------------------------------------------- tool calls
+
+
+def _since_last_user(messages: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return list(messages[last + 1 :])
+
+
+def _tool_results(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """``(tool name, result text)`` of the tool messages after the last user message."""
+    names: dict[str, str] = {}
+    results: list[tuple[str, str]] = []
+    for message in _since_last_user(messages):
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
+                names[str(call.get("id"))] = str(call["function"].get("name", ""))
+        if message.get("role") == "tool":
+            name = names.get(str(message.get("tool_call_id")), "tool")
+            results.append((name, str(message.get("content") or "")))
+    return results
+
+
+def _tools_summary(results: Sequence[tuple[str, str]]) -> str:
+    lines = ["Here is what I did:"]
+    for name, result in results:
+        flat = " ".join(result.split())
+        lines.append(f"- {name}: {flat[:197] + '...' if len(flat) > 200 else flat}")
+    lines += ["", DEMO_SIGNATURE]
+    return "\n".join(lines)
+
+
+def _tool_name(tool: Mapping[str, Any]) -> str:
+    function = tool.get("function")
+    return str(function.get("name", "")) if isinstance(function, Mapping) else ""
+
+
+def _mention(name: str, lowered: str) -> int:
+    """Where the tool's name (``send_email`` or ``send email``) first appears in the text, or -1."""
+    spots = [lowered.find(form) for form in {name.lower(), name.lower().replace("_", " ").replace("-", " ")}]
+    found = [s for s in spots if s >= 0]
+    return min(found) if found else -1
+
+
+def _demo_value(name: str, schema: Mapping[str, Any], text: str) -> Any:
+    """A plausible value for one argument, from its name, its schema and the user's text."""
+    if "default" in schema:
+        return schema["default"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    kind = schema.get("type")
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    lowered = name.lower()
+    if lowered in ("to", "email", "recipient", "address"):
+        match = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)
+        return match.group(0) if match else "customer@example.com"
+    if "url" in lowered:
+        match = re.search(r"https?://[^\s\"'<>]+", text)
+        return match.group(0) if match else "https://example.com/"
+    if lowered == "subject":
+        subject = _field(text, "subject") or " ".join(text.split())[:60]
+        return f"Re: {subject}" if subject else "Your request"
+    if lowered == "expression":
+        return "trigger"
+    if lowered in ("body", "message", "template", "text", "content", "prompt", "reply"):
+        return draft_reply(text)
+    return " ".join(text.split())[:200]
+
+
+def _demo_arguments(tool: Mapping[str, Any], text: str) -> dict[str, Any]:
+    function = tool.get("function")
+    params = function.get("parameters") if isinstance(function, Mapping) else None
+    if not isinstance(params, Mapping):
+        return {}
+    properties = params.get("properties")
+    properties = properties if isinstance(properties, Mapping) else {}
+    required = [str(r) for r in params.get("required", ()) or () if str(r) in properties]
+    return {
+        name: _demo_value(name, spec if isinstance(spec, Mapping) else {}, text)
+        for name, spec in properties.items()
+        if name in required
+    }
+
+
+def demo_tool_calls(request: LLMRequest) -> list[dict[str, Any]]:
+    """The tool calls the demo model makes for a request that offers tools (else ``[]``).
+
+    It calls, one per answer, each offered tool that the last user message names (``send_email``
+    or "send email"), in the order they are named; when none is named, the first tool, once.
+    Once those are done it answers with a summary of the results (`demo_completion`). The
+    arguments are filled from each tool's JSON Schema: required properties only, with values
+    taken from the user's text (an e-mail address, a URL...) or a drafted reply.
+    """
+    if not request.tools:
+        return []
+    text = _user_text(request.messages)
+    lowered = text.lower()
+    called = [name for name, _ in _tool_results(request.messages)]
+    named = sorted(
+        (spot, index, tool)
+        for index, tool in enumerate(request.tools)
+        if (spot := _mention(_tool_name(tool), lowered)) >= 0 and _tool_name(tool)
+    )
+    wanted = [tool for _, _, tool in named] or ([request.tools[0]] if _tool_name(request.tools[0]) else [])
+    for tool in wanted:
+        name = _tool_name(tool)
+        if name in called:
+            continue
+        arguments = json.dumps(_demo_arguments(tool, text), sort_keys=True)
+        return [
+            {
+                "id": f"call_demo_{len(called) + 1}",
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+        ]
+    return []

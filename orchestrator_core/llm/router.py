@@ -12,6 +12,7 @@ streaming with batched deltas; and cost from litellm's price map.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import threading
@@ -21,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator_core.errors import ErrorCode, NodeError
-from orchestrator_core.llm.demo import demo_completion
+from orchestrator_core.llm.demo import demo_completion, demo_tool_calls
 from orchestrator_core.llm.redact import redact
-from orchestrator_core.ports import LLMRequest, LLMResponse
+from orchestrator_core.ports import CostEstimate, LLMRequest, LLMResponse, ToolCall
 
 _import_lock = threading.Lock()
 
@@ -131,6 +132,24 @@ class _Outcome:
     text: str
     prompt_tokens: int
     completion_tokens: int
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+def _tool_calls(message: Any) -> tuple[ToolCall, ...]:
+    """The ``message.tool_calls`` of a litellm answer as `ToolCall`s (arguments kept as text)."""
+    calls: list[ToolCall] = []
+    for index, raw in enumerate(getattr(message, "tool_calls", None) or ()):
+        function = getattr(raw, "function", None)
+        name = getattr(function, "name", None)
+        if not name:
+            continue
+        arguments = getattr(function, "arguments", None)
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments if arguments is not None else {})
+        calls.append(
+            ToolCall(id=str(getattr(raw, "id", None) or f"call_{index}"), name=str(name), arguments=arguments)
+        )
+    return tuple(calls)
 
 
 class LiteLLMClient:
@@ -249,10 +268,34 @@ class LiteLLMClient:
         models, reason = self.plan(request)
         return models[0], reason
 
+    def estimate_cost(self, request: LLMRequest) -> CostEstimate:
+        """The most the request costs on the model it goes to first (the `CostEstimator` port):
+        prompt tokens (litellm's counter) x input price + ``max_tokens`` x output price.
+
+        Raises:
+            NodeError: LLM_ERROR as `plan` does.
+        """
+        spec, _ = self.choose(request)
+        tokens = self.prompt_tokens(spec, request.messages)
+        prices = self.prices(spec)
+        usd = None if prices is None else tokens * prices[0] + request.max_tokens * prices[1]
+        return CostEstimate(
+            model=spec.name,
+            tier=spec.tier,
+            prompt_tokens=tokens,
+            max_output_tokens=request.max_tokens,
+            usd=usd,
+        )
+
     def _auto(self, request: LLMRequest) -> tuple[list[ModelSpec], str]:
         """Every model that fits, cheapest first (ties: higher tier), and the reason."""
         options = request.options
         min_tier = int(options.get("min_tier", 1) or 1)
+        raw_max_tier = options.get("max_tier")
+        max_tier = None if raw_max_tier is None else int(raw_max_tier)
+        excluded = frozenset(str(name) for name in options.get("exclude", ()) or ())
+        raw_allowed = options.get("allowed_models")  # the run's policy (RunPolicy.allowed_models)
+        allowed = None if raw_allowed is None else frozenset(str(name) for name in raw_allowed)
         raw_budget = options.get("budget_usd")
         budget = None if raw_budget is None else float(raw_budget)
         fits: list[tuple[float, int, int, ModelSpec]] = []
@@ -261,6 +304,15 @@ class LiteLLMClient:
         for order, spec in enumerate(self.models.values()):
             if spec.tier < min_tier:
                 why_not[spec.name] = f"tier {spec.tier} < {min_tier}"
+                continue
+            if max_tier is not None and spec.tier > max_tier:  # a budget downgrade
+                why_not[spec.name] = f"tier {spec.tier} > {max_tier}"
+                continue
+            if spec.name in excluded:
+                why_not[spec.name] = "excluded"
+                continue
+            if allowed is not None and spec.name not in allowed:
+                why_not[spec.name] = "not allowed by the policy"
                 continue
             tokens = self.prompt_tokens(spec, request.messages)
             window = self.context_window(spec)
@@ -373,9 +425,15 @@ class LiteLLMClient:
             "max_tokens": request.max_tokens,
             "timeout": self.timeout,
         }
+        if request.tools:
+            kwargs["tools"] = [dict(tool) for tool in request.tools]
+            kwargs["_skip_mcp_handler"] = True  # plain function tools; the MCP path needs extra packages
         if self._is_demo(spec):
             kwargs["custom_llm_provider"] = "openai"
-            kwargs["mock_response"] = demo_completion(request)
+            demo_calls = demo_tool_calls(request)
+            kwargs["mock_response"] = "" if demo_calls else demo_completion(request)
+            if demo_calls:
+                kwargs["mock_tool_calls"] = demo_calls
         else:
             kwargs["max_retries"] = self.max_retries
             if spec.api_base:
@@ -384,7 +442,9 @@ class LiteLLMClient:
                 kwargs["api_key"] = spec.api_key
         if batcher is None:
             response = litellm.completion(**kwargs)
-            text = response.choices[0].message.content or ""
+            message = response.choices[0].message
+            text = message.content or ""
+            calls = _tool_calls(message) if request.tools else ()
             usage = getattr(response, "usage", None)
         else:
             kwargs["stream"] = True
@@ -400,10 +460,12 @@ class LiteLLMClient:
                     batcher.add(str(piece))
             batcher.flush()
             text = "".join(parts)
+            calls = ()
         return _Outcome(
             text=str(text),
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            tool_calls=calls,
         )
 
     def complete(self, request: LLMRequest, *, on_delta: DeltaFn | None = None) -> LLMResponse:
@@ -435,7 +497,7 @@ class LiteLLMClient:
                     self.sleep(self.backoff * 2 ** (try_index - 1))
                 batcher = (
                     None
-                    if on_delta is None
+                    if on_delta is None or request.tools  # tool calls are read from a whole answer
                     else _DeltaBatcher(on_delta, self.stream_flush_chars, self.stream_flush_seconds)
                 )
                 started = time.monotonic()
@@ -476,6 +538,7 @@ class LiteLLMClient:
                     cost_usd=self.cost(spec, outcome.prompt_tokens, outcome.completion_tokens),
                     reason=reason,
                     attempts=tuple(attempts),
+                    tool_calls=outcome.tool_calls,
                 )
             failed.append(spec.name)
         raise self._failure(last_error, failed[:-1], attempts)

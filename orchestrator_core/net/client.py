@@ -11,6 +11,7 @@ only here, only for the connector's allowed hosts, and redacted from whatever co
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ FORBIDDEN_HEADERS = frozenset(
     }
 )
 """Request headers a workflow may not set: auth comes from a connector, framing from the client."""
+
+CANCEL_CHECK_SECONDS = 0.25
+"""A blocking read waits at most this long before looking at the request's cancel event."""
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 REDACTED = "[redacted]"
@@ -81,12 +85,67 @@ def join_url(base_url: str, url: str) -> str:
     return base_url.rstrip("/") + "/" + url.lstrip("/")
 
 
-class _GuardedBackend(httpcore.NetworkBackend):
-    """Resolves and checks at connect time, then connects to the checked IP (pinned)."""
+def _cancelled_error() -> NodeError:
+    return NodeError("The run was cancelled: the HTTP request was aborted.", code=ErrorCode.RUN_CANCELLED)
 
-    def __init__(self, policy: EgressPolicy, inner: httpcore.NetworkBackend | None = None) -> None:
+
+class _CancellableStream(httpcore.NetworkStream):
+    """Reads in short slices, checking the cancel event between them (a socket read that timed
+    out has consumed nothing, so the next slice goes on where it stopped)."""
+
+    def __init__(self, inner: httpcore.NetworkStream, cancel: threading.Event) -> None:
+        self._inner = inner
+        self._cancel = cancel
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._cancel.is_set():
+                raise _cancelled_error()
+            left = CANCEL_CHECK_SECONDS if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            try:
+                return self._inner.read(max_bytes, min(left, CANCEL_CHECK_SECONDS))
+            except httpcore.ReadTimeout:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if self._cancel.is_set():
+            raise _cancelled_error()
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _CancellableStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._cancel)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Resolves and checks at connect time, then connects to the checked IP (pinned).
+
+    With a cancel event, the streams it opens abort their reads once it is set.
+    """
+
+    def __init__(
+        self,
+        policy: EgressPolicy,
+        inner: httpcore.NetworkBackend | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self._policy = policy
         self._inner = inner or httpcore.SyncBackend()
+        self._cancel = cancel
 
     def connect_tcp(
         self,
@@ -96,13 +155,16 @@ class _GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        if self._cancel is not None and self._cancel.is_set():
+            raise _cancelled_error()
         addresses = self._policy.resolve(host, port)
         last: Exception | None = None
         for ip in addresses:
             try:
-                return self._inner.connect_tcp(
+                stream = self._inner.connect_tcp(
                     str(ip), port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
+                return stream if self._cancel is None else _CancellableStream(stream, self._cancel)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None
@@ -125,12 +187,12 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, policy: EgressPolicy) -> None:
+    def __init__(self, policy: EgressPolicy, cancel: threading.Event | None = None) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=_ssl_context(),
             max_connections=4,
-            network_backend=_GuardedBackend(policy),
+            network_backend=_GuardedBackend(policy, cancel=cancel),
         )
 
 
@@ -219,7 +281,7 @@ class SafeHttpClient:
         deadline = time.monotonic() + request.timeout_seconds
         first_auth = self._check_hop(url, connector)  # before anything is built or opened
         with httpx.Client(
-            transport=_GuardedTransport(self.policy),
+            transport=_GuardedTransport(self.policy, request.cancel),
             trust_env=False,
             follow_redirects=False,
             timeout=httpx.Timeout(request.timeout_seconds),

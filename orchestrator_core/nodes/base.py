@@ -13,7 +13,16 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from orchestrator_core.policy import RunPolicy
-from orchestrator_core.ports import JSON, EmailMessage, HttpRequest, HttpResponse, LLMRequest, LLMResponse
+from orchestrator_core.ports import (
+    JSON,
+    ConversationMemory,
+    EmailMessage,
+    HttpRequest,
+    HttpResponse,
+    LLMRequest,
+    LLMResponse,
+    SubRuns,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,12 @@ class NodeContext(Protocol):
     node_id: str
     policy: RunPolicy
     """The run's governance policy (budgets, allowed models and connectors, redaction)."""
+    subruns: SubRuns | None
+    """Child runs of other workflows (``flow.subworkflow``, ``logic.loop``); None when the
+    runtime has none (testing one node)."""
+    memory: ConversationMemory | None
+    """Conversations kept by a session key (``memory`` of LLM nodes); None when the runtime
+    keeps none."""
 
     @property
     def expression_context(self) -> Mapping[str, Any]:
@@ -108,6 +123,21 @@ class NodeContext(Protocol):
 
     def emit(self, event_type: str, data: Mapping[str, Any]) -> None:
         """Publish a transient event for this step (e.g. ``step.delta`` tokens)."""
+        ...
+
+    @property
+    def previous_request(self) -> JSON:
+        """When the step is resuming, the request it parked with (else None).
+
+        A node that parks several times (``llm.agent``) keeps its progress in the request and
+        reads it back here, so that work done before a park is not done again.
+        """
+        ...
+
+    def scoped(self, item: str, *, literal_fields: frozenset[str] = frozenset()) -> NodeContext:
+        """A view of this context whose side effects use the effect key ``run:node:<item>``
+        (not ``run:node:0``): each sub-action of a node (an agent's tool call) happens once.
+        `render` returns the config fields in ``literal_fields`` as they are (data, not templates)."""
         ...
 
 

@@ -10,11 +10,14 @@ from orchestrator_core.nodes.builtin.data_template import DATA_TEMPLATE
 from orchestrator_core.nodes.builtin.data_transform import DATA_TRANSFORM
 from orchestrator_core.nodes.builtin.email_send import EMAIL_SEND
 from orchestrator_core.nodes.builtin.flow_delay import FLOW_DELAY
+from orchestrator_core.nodes.builtin.flow_subworkflow import FLOW_SUBWORKFLOW
 from orchestrator_core.nodes.builtin.http_request import HTTP_REQUEST
 from orchestrator_core.nodes.builtin.human_approval import HUMAN_APPROVAL
+from orchestrator_core.nodes.builtin.llm_agent import LLM_AGENT
 from orchestrator_core.nodes.builtin.llm_classify import LLM_CLASSIFY
 from orchestrator_core.nodes.builtin.llm_prompt import LLM_PROMPT
 from orchestrator_core.nodes.builtin.logic_if import LOGIC_IF
+from orchestrator_core.nodes.builtin.logic_loop import LOGIC_LOOP
 from orchestrator_core.nodes.builtin.logic_merge import LOGIC_MERGE
 from orchestrator_core.nodes.builtin.logic_switch import LOGIC_SWITCH
 from orchestrator_core.nodes.builtin.trigger_manual import TRIGGER_MANUAL
@@ -78,8 +81,11 @@ def default_registry() -> NodeRegistry:
             LOGIC_SWITCH,
             LOGIC_MERGE,
             FLOW_DELAY,
+            FLOW_SUBWORKFLOW,
+            LOGIC_LOOP,
             HUMAN_APPROVAL,
             EMAIL_SEND,
             HTTP_REQUEST,
+            LLM_AGENT,
         ]
     )

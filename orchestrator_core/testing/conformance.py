@@ -120,6 +120,26 @@ def check_effect_begin_once(store: RunStore, create_run: CreateRun, expire: Expi
     _expect(dict(done.result) == {"message_id": "m1"}, 'dict(done.result) == {"message_id": "m1"}')
 
 
+def check_effect_abort_lets_a_retry_act(
+    store: RunStore, create_run: CreateRun, expire: Expire | None = None
+) -> None:
+    """effect_abort forgets a STARTED effect (the next begin creates it again); a DONE one stays."""
+    run_id = create_run(DOCUMENT, {})
+    key = f"{run_id}:send:0"
+    _expect(store.effect_begin(key, run_id=run_id, node_id="send").created, "the first begin creates")
+    store.effect_abort(key)
+    again = store.effect_begin(key, run_id=run_id, node_id="send")
+    _expect(again.created is True, "after effect_abort the next begin creates the effect again")
+    _expect(again.status == EffectStatus.STARTED, "again.status == EffectStatus.STARTED")
+    store.effect_complete(key, result={"message_id": "m2"})
+    store.effect_abort(key)  # too late: the effect happened
+    done = store.effect_begin(key, run_id=run_id, node_id="send")
+    _expect(done.created is False, "effect_abort leaves a DONE effect")
+    _expect(done.status == EffectStatus.DONE, "done.status == EffectStatus.DONE")
+    _expect(dict(done.result) == {"message_id": "m2"}, 'dict(done.result) == {"message_id": "m2"}')
+    store.effect_abort(f"{run_id}:never:0")  # an unknown key is not an error
+
+
 def check_expired_lease_can_be_reclaimed(store: RunStore, create_run: CreateRun, expire: Expire) -> None:
     """A running run whose lease expired is claimable again and keeps its steps."""
     run_id = create_run(DOCUMENT, {})
@@ -186,6 +206,7 @@ ALL_CHECKS: list[Check] = [
     check_claim_is_exclusive,
     check_fence_rejects_stale_writes,
     check_effect_begin_once,
+    check_effect_abort_lets_a_retry_act,
     check_expired_lease_can_be_reclaimed,
     check_save_step_roundtrip,
 ]

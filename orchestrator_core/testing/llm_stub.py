@@ -45,6 +45,9 @@ class StubReply:
     """Seconds to sleep before answering (longer than the client's timeout = a stall)."""
     usage: Mapping[str, int] | None = None
     """Override the reported usage (default: words in the prompt / words in the answer)."""
+    tool_calls: Sequence[Mapping[str, Any]] = ()
+    """Answer with these tool calls (OpenAI format, ``finish_reason: tool_calls``): each
+    ``{"name": ..., "arguments": {...} or "json text", "id"?: ...}``; see `tool_calls`."""
 
 
 Behaviour = StubReply | str
@@ -55,12 +58,39 @@ def answer(text: str, *, usage: Mapping[str, int] | None = None) -> StubReply:
     return StubReply(text=text, usage=usage)
 
 
+def tool_calls(*calls: tuple[str, Mapping[str, Any] | str], text: str = "") -> StubReply:
+    """A reply that asks for tools: ``tool_calls(("lookup", {"id": 7}), ("send", {...}))``."""
+    return StubReply(text=text, tool_calls=tuple({"name": name, "arguments": args} for name, args in calls))
+
+
 def fail(status: int = 500) -> StubReply:
     return StubReply(status=status)
 
 
 def stall(seconds: float, text: str = "Too late.") -> StubReply:
     return StubReply(text=text, delay=seconds)
+
+
+def _message(text: str, calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    if not calls:
+        return {"role": "assistant", "content": text}
+    return {
+        "role": "assistant",
+        "content": text or None,
+        "tool_calls": [
+            {
+                "id": str(call.get("id") or f"call_stub_{index + 1}"),
+                "type": "function",
+                "function": {
+                    "name": str(call["name"]),
+                    "arguments": call["arguments"]
+                    if isinstance(call.get("arguments"), str)
+                    else json.dumps(call.get("arguments") or {}),
+                },
+            }
+            for index, call in enumerate(calls)
+        ],
+    }
 
 
 def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
@@ -176,8 +206,8 @@ class StubServer:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": text},
-                            "finish_reason": "stop",
+                            "message": _message(text, behaviour.tool_calls),
+                            "finish_reason": "tool_calls" if behaviour.tool_calls else "stop",
                         }
                     ],
                     "usage": usage,

@@ -205,3 +205,9 @@ class InMemoryRunStore:
     def effect_complete(self, key: str, *, result: JSON) -> None:
         with self._lock:
             self._effects[key] = EffectRecord(key, EffectStatus.DONE, result, created=False)
+
+    def effect_abort(self, key: str) -> None:
+        with self._lock:
+            existing = self._effects.get(key)
+            if existing is not None and existing.status == EffectStatus.STARTED:
+                del self._effects[key]

@@ -25,6 +25,9 @@ def test_default_registry_has_the_builtins() -> None:
         "data.transform",
         "flow.delay",
         "http.request",
+        "flow.subworkflow",
+        "logic.loop",
+        "llm.agent",
     }
     assert "llm.prompt" in reg
     assert "nope" not in reg
@@ -35,7 +38,7 @@ def test_default_registry_has_the_builtins() -> None:
     prompt = next(d for d in described if d["key"] == "llm.prompt")
     assert prompt["icon"] == "sparkles"
     assert prompt["config_schema"]["properties"]["model"]["ui"] == {"widget": "model-picker"}
-    assert prompt["config_schema"]["properties"]["prompt"]["ui"] == {"widget": "textarea"}
+    assert prompt["config_schema"]["properties"]["prompt"]["ui"] == {"widget": "textarea", "template": True}
     email = next(d for d in described if d["key"] == "email.send")
     assert email["side_effect"] is True
     trigger = next(d for d in described if d["key"] == "trigger.manual")

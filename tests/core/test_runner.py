@@ -36,6 +36,7 @@ STEP_KEYS = {
     "tokens_out",
     "cost_usd",
     "reason",
+    "tries",
     "request",
 }
 
@@ -175,6 +176,7 @@ def test_step_to_dict_defaults() -> None:
         "tokens_out": 0,
         "cost_usd": 0.0,
         "reason": None,
+        "tries": [],
         "request": None,
     }
 

@@ -14,7 +14,7 @@ class DataTemplateConfig(BaseModel):
         title="Template",
         description="Text with {{ jmespath }} placeholders, e.g. Hello {{ trigger.name }}.",
         max_length=20_000,
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
 
 

@@ -19,14 +19,23 @@ class EmailSendConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     to: str = Field(
-        title="To", min_length=1, description="Recipient address; a template like {{ trigger.from }}."
+        title="To",
+        min_length=1,
+        description="Recipient address; a template like {{ trigger.from }}.",
+        json_schema_extra={"ui": {"template": True}},
     )
-    subject: str = Field(title="Subject", min_length=1, max_length=2000, description="A template.")
+    subject: str = Field(
+        title="Subject",
+        min_length=1,
+        max_length=2000,
+        description="A template.",
+        json_schema_extra={"ui": {"template": True}},
+    )
     body: str = Field(
         title="Body",
         min_length=1,
         description="A template, e.g. {{ steps.review.values.reply }}.",
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
 
 

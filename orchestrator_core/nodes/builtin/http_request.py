@@ -69,6 +69,7 @@ class HttpRequestConfig(BaseModel):
         min_length=1,
         max_length=2048,
         description="A template; relative to the connector's base URL when a connector is set.",
+        json_schema_extra={"ui": {"template": True}},
     )
     headers: dict[str, str] = Field(
         {},

@@ -36,13 +36,17 @@ class HumanApprovalConfig(BaseModel):
         description="Who may decide: members of this queue.",
     )
     title: str = Field(
-        title="Title", min_length=1, max_length=1000, description="Shown in the inbox; a template."
+        title="Title",
+        min_length=1,
+        max_length=1000,
+        description="Shown in the inbox; a template.",
+        json_schema_extra={"ui": {"template": True}},
     )
     instructions: str = Field(
         "",
         title="Instructions",
         description="Markdown shown to the reviewer.",
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
     context: dict[str, str] = Field(
         default_factory=dict,

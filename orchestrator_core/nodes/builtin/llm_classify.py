@@ -28,7 +28,7 @@ class LlmClassifyConfig(BaseModel):
         title="Text to classify",
         min_length=1,
         description="A template, e.g. {{ trigger.body }}.",
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
     categories: list[str] = Field(
         title="Categories",
@@ -41,7 +41,7 @@ class LlmClassifyConfig(BaseModel):
         "",
         title="Extra instructions",
         description="Optional hints on how to tell the categories apart.",
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
     fallbacks: Fallbacks = []
     min_tier: MinTier = 1

@@ -4,6 +4,10 @@ With ``output_schema`` (a JSON Schema) the node asks for JSON, parses and valida
 answer (with ``jsonschema`` when installed), asks the model once more with the error if it is
 invalid, and then fails with ``LLM_OUTPUT_INVALID``; the parsed value is output as ``data``.
 Without it, the answer streams: the run page gets ``step.delta`` events as text arrives.
+
+With ``memory`` (``{session_key, turns}``) the node keeps a conversation across runs of the
+workflow: the last ``turns`` messages of the session are sent between the system message and
+the prompt, and the prompt and the answer are added to the session after a successful call.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.nodes.base import NodeContext, NodeResult, NodeType, Port
 from orchestrator_core.nodes.builtin.llm_common import (
+    Conversation,
     Fallbacks,
+    MemoryField,
     MinTier,
     RedactPii,
+    conversation_append,
+    conversation_open,
     gateway_options,
     llm_meta,
 )
@@ -41,13 +49,13 @@ class LlmPromptConfig(BaseModel):
         "",
         title="System message",
         description="Instructions for the model. Templates like {{ trigger.subject }} work here.",
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
     prompt: str = Field(
         title="Prompt",
         min_length=1,
         description="The user message. Use {{ trigger.<field> }} and {{ steps.<node>.<field> }}.",
-        json_schema_extra={"ui": {"widget": "textarea"}},
+        json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
     temperature: float = Field(0.2, title="Temperature", ge=0, le=2)
     max_tokens: int = Field(512, title="Max tokens", ge=1, le=8192)
@@ -60,6 +68,7 @@ class LlmPromptConfig(BaseModel):
     fallbacks: Fallbacks = []
     min_tier: MinTier = 1
     redact_pii: RedactPii = False
+    memory: MemoryField = None
 
     @field_validator("output_schema")
     @classmethod
@@ -122,7 +131,10 @@ def execute(ctx: NodeContext, config: LlmPromptConfig, /) -> NodeResult:
     schema = config.output_schema
     if schema is not None:
         system = f"{system}\n\n{_json_instructions(schema)}" if system else _json_instructions(schema)
+    conversation = conversation_open(ctx, config.memory)
     messages = [{"role": "system", "content": system}] if system else []
+    if conversation is not None:
+        messages += conversation.messages()
     messages.append({"role": "user", "content": prompt})
     gateway = gateway_options(
         model=config.model, fallbacks=config.fallbacks, min_tier=config.min_tier, redact_pii=config.redact_pii
@@ -143,7 +155,10 @@ def execute(ctx: NodeContext, config: LlmPromptConfig, /) -> NodeResult:
     response = ask(messages)
     responses = [response]
     if schema is None:
-        return NodeResult(output={"text": response.text, "model": response.model}, meta=llm_meta(responses))
+        conversation_append(ctx, conversation, prompt, response.text, redact_pii=config.redact_pii)
+        return NodeResult(
+            output={"text": response.text, "model": response.model}, meta=_meta(responses, conversation)
+        )
     data, error = parse_json_answer(response.text, schema)
     if error is not None:
         repair = [
@@ -160,9 +175,18 @@ def execute(ctx: NodeContext, config: LlmPromptConfig, /) -> NodeResult:
             code=ErrorCode.LLM_OUTPUT_INVALID,
             details={"answer": response.text[:2000], "error": error, "meta": llm_meta(responses)},
         )
+    conversation_append(ctx, conversation, prompt, response.text, redact_pii=config.redact_pii)
     return NodeResult(
-        output={"text": response.text, "model": response.model, "data": data}, meta=llm_meta(responses)
+        output={"text": response.text, "model": response.model, "data": data},
+        meta=_meta(responses, conversation),
     )
+
+
+def _meta(responses: list[LLMResponse], conversation: Conversation | None) -> dict[str, Any]:
+    meta = llm_meta(responses)
+    if conversation is not None:
+        meta["memory"] = conversation.meta()
+    return meta
 
 
 LLM_PROMPT = NodeType(
