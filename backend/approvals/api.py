@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from backend.accounts.models import User
 from backend.approvals import services
-from backend.approvals.models import Approval
+from backend.approvals.examples import example_summary, examples_for_node
+from backend.approvals.models import NOTIFY_EVENTS, Approval
 from backend.approvals.selectors import (
     approval_get_for_user,
     approval_list_for_user,
@@ -31,6 +32,7 @@ from backend.common.schema import (
     error_responses,
 )
 from backend.common.schema import paginated as paginated_of
+from backend.workflows.selectors import workflow_get_for_user
 
 
 def approval_detail(a: Approval) -> dict[str, Any]:
@@ -48,6 +50,7 @@ def approval_detail(a: Approval) -> dict[str, Any]:
         "edited": a.edited,
         "approvals_count": sum(1 for v in votes if v.decision == "approve"),
         "allow_starter": a.allow_starter,
+        "started_by": a.run.started_by.username if a.run.started_by else None,
         "on_due": a.on_due if a.due_at or a.due_minutes else None,
         "escalate_to": a.escalate_to or None,
         "escalated_at": a.escalated_at.isoformat() if a.escalated_at else None,
@@ -104,7 +107,10 @@ class ApprovalDetailSerializer(ApprovalSummarySerializer):
         help_text="The fields changed (approvals: every approver's edits, in vote order, the last winning).",
     )
     approvals_count = serializers.IntegerField(help_text="Approving votes so far.")
-    allow_starter = serializers.BooleanField(help_text="False = four eyes: the run's starter may not decide.")
+    allow_starter = serializers.BooleanField(
+        help_text="False = four eyes: the run's starter may neither claim nor decide."
+    )
+    started_by = serializers.CharField(allow_null=True, help_text="Username of the run's starter.")
     on_due = serializers.ChoiceField(choices=["timeout", "escalate"], allow_null=True)
     escalate_to = serializers.CharField(allow_null=True, help_text="Queue name.")
     escalated_at = serializers.DateTimeField(allow_null=True)
@@ -163,7 +169,17 @@ class ApprovalClaimApi(APIView):
     @extend_schema(
         summary="Claim a review item",
         request=None,
-        responses={200: ApprovalDetailSerializer, **error_responses(401, 404, 409, e409=_APPROVAL_CONFLICTS)},
+        responses={
+            200: ApprovalDetailSerializer,
+            **error_responses(
+                401,
+                403,
+                404,
+                409,
+                e403="The run's starter may not review a four-eyes item (`FOUR_EYES`).",
+                e409=_APPROVAL_CONFLICTS,
+            ),
+        },
     )
     def post(self, request: Request, approval_id: int) -> Response:
         user = request_user(request)
@@ -293,12 +309,24 @@ class ApprovalStatsApi(APIView):
 # --- Queues -------------------------------------------------------------------------------------
 
 
+_NOTIFY_EVENTS_HELP = "When to notify: `created` and/or `escalated` (default both)."
+
+
 class QueueSerializer(AnySerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     members = serializers.ListField(child=serializers.CharField(), help_text="Usernames.")
     pending = serializers.IntegerField(help_text="Pending items in the queue.")
+    notify_email_connector = serializers.CharField(
+        allow_null=True, help_text="An smtp connector: e-mail the members (null: no e-mail)."
+    )
+    notify_webhook_connector = serializers.CharField(
+        allow_null=True, help_text="An http or slack connector to post a JSON notification to."
+    )
+    notify_events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(NOTIFY_EVENTS)), help_text=_NOTIFY_EVENTS_HELP
+    )
 
 
 @extend_schema_serializer(component_name="QueueInput")
@@ -308,6 +336,36 @@ class QueueInputSerializer(AnySerializer):
     members = serializers.ListField(
         child=serializers.CharField(max_length=150), required=False, default=list, max_length=1000
     )
+    notify_email_connector = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True, help_text="Blank or null: off."
+    )
+    notify_webhook_connector = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True, help_text="Blank or null: off."
+    )
+    notify_events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(NOTIFY_EVENTS)),
+        required=False,
+        max_length=len(NOTIFY_EVENTS),
+        help_text=_NOTIFY_EVENTS_HELP,
+    )
+
+
+_QUEUE_KEYS = (
+    "name",
+    "description",
+    "members",
+    "notify_email_connector",
+    "notify_webhook_connector",
+    "notify_events",
+)
+
+
+def _queue_values(validated: dict[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in validated.items() if k in _QUEUE_KEYS}
+    for key in ("notify_email_connector", "notify_webhook_connector"):
+        if key in values and values[key] is None:
+            values[key] = ""  # null switches the channel off, like blank
+    return values
 
 
 def _queue_out(queue_id: int, user: User) -> dict[str, Any]:
@@ -346,7 +404,7 @@ class QueueListApi(APIView):
             raise Forbidden("Only an admin may manage queues.")
         data = QueueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        queue = services.queue_create(user=user, **data.validated_data)
+        queue = services.queue_create(user=user, **_queue_values(data.validated_data))
         return Response(_queue_out(queue.id, user), status=201)
 
 
@@ -364,8 +422,7 @@ class QueueDetailApi(APIView):
         user, queue = _admin_queue(request, queue_id)
         data = QueueInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        values = {k: v for k, v in data.validated_data.items() if k in ("name", "description", "members")}
-        services.queue_update(user=user, queue=queue, **values)
+        services.queue_update(user=user, queue=queue, **_queue_values(data.validated_data))
         return Response(_queue_out(queue.id, user))
 
     @extend_schema(
@@ -380,3 +437,42 @@ class QueueDetailApi(APIView):
         user, queue = _admin_queue(request, queue_id)
         services.queue_delete(user=user, queue=queue)
         return Response(status=204)
+
+
+# --- Examples -----------------------------------------------------------------------------------
+
+
+class ReviewExampleSerializer(AnySerializer):
+    id = serializers.IntegerField()
+    approval_id = serializers.IntegerField()
+    run_id = serializers.IntegerField()
+    approval_node_id = serializers.CharField(help_text="The human.approval node that asked.")
+    llm_node_id = serializers.CharField(help_text="The llm node that wrote the draft.")
+    draft = serializers.DictField(
+        child=serializers.CharField(), help_text="The fields as the LLM wrote them."
+    )
+    edited = serializers.DictField(
+        child=serializers.CharField(), allow_null=True, help_text="The fields the reviewers changed."
+    )
+    decision = enum_field("ReviewExampleDecisionEnum", ["approved", "rejected", "changes_requested"])
+    comment = serializers.CharField(allow_blank=True)
+    reviewer = serializers.CharField(allow_null=True, help_text="Username of the deciding reviewer.")
+    decided_at = serializers.DateTimeField()
+
+
+class NodeExamplesApi(APIView):
+    @extend_schema(
+        summary="Reviewed drafts of an LLM node",
+        description=(
+            "Every decided review of a draft this node wrote: the draft, the reviewers' edits, the "
+            "decision and comment. Newest first. For builders who may edit the workflow."
+        ),
+        operation_id="workflow_node_examples",
+        parameters=[PAGE_PARAMETER],
+        responses={200: paginated_of(ReviewExampleSerializer), **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, workflow_id: int, node_id: str) -> Response:
+        workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request), need="edit")
+        return paginated(
+            self, request, examples_for_node(workflow=workflow, node_id=node_id), example_summary
+        )

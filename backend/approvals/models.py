@@ -3,6 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+NOTIFY_EVENTS = ("created", "escalated")
+
+
+def default_notify_events() -> list[str]:
+    return list(NOTIFY_EVENTS)
+
 
 class Queue(models.Model):
     """A named group of reviewers; an approval node sends its requests to one."""
@@ -10,6 +16,12 @@ class Queue(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=500, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="queues", blank=True)
+    notify_email_connector = models.CharField(max_length=100, blank=True)
+    """Name of an ``smtp`` connector: e-mail the members on new and escalated items (blank: off)."""
+    notify_webhook_connector = models.CharField(max_length=100, blank=True)
+    """Name of an ``http`` or ``slack`` connector to post a JSON notification to (blank: off)."""
+    notify_events = models.JSONField(default=default_notify_events, blank=True)
+    """Which events notify: ``created`` and/or ``escalated``."""
 
     class Meta:
         ordering = ["name"]
@@ -92,3 +104,63 @@ class ApprovalVote(models.Model):
 
     def __str__(self) -> str:
         return f"vote {self.id} ({self.decision})"
+
+
+class ApprovalNotification(models.Model):
+    """One notification to send after commit: written in the transaction that created (or escalated)
+    the item, delivered afterwards, retried by the due-items sweep until sent (never twice: the
+    ``key`` is also the outbox's idempotency key and the webhook's ``Idempotency-Key``)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email"
+        WEBHOOK = "webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    approval = models.ForeignKey(Approval, on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(max_length=200, unique=True)
+    event = models.CharField(max_length=16)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    connector = models.CharField(max_length=100)
+    recipient = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    """A delivery in flight (or failed) is not tried again before this time."""
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"notification {self.key} ({self.status})"
+
+
+class ReviewExample(models.Model):
+    """A decided review kept as an example for the LLM node that wrote the draft."""
+
+    approval = models.OneToOneField(Approval, on_delete=models.CASCADE, related_name="example")
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="+")
+    llm_node_id = models.CharField(max_length=64, db_index=True)
+    """The upstream ``llm.*`` node whose output the reviewer saw (blank: none found)."""
+    approval_node_id = models.CharField(max_length=64)
+    draft = models.JSONField(default=dict)
+    edited = models.JSONField(null=True, blank=True)
+    decision = models.CharField(max_length=24)
+    comment = models.TextField(blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["workflow", "llm_node_id"], name="review_example_node")]
+
+    def __str__(self) -> str:
+        return f"example {self.id} ({self.decision})"

@@ -15,7 +15,9 @@ from backend.common.errors import NotFound
 
 def approval_list_for_user(*, user: User) -> QuerySet[Approval]:
     """Admins see every approval; everyone else only those of queues they belong to."""
-    qs = Approval.objects.select_related("queue", "run__workflow", "claimed_by", "decided_by")
+    qs = Approval.objects.select_related(
+        "queue", "run__workflow", "run__started_by", "claimed_by", "decided_by"
+    )
     if user.is_admin:
         return qs
     return qs.filter(queue__members=user)
@@ -71,6 +73,9 @@ def queue_summary(q: Queue) -> dict[str, Any]:
         "description": q.description,
         "members": sorted(u.username for u in q.members.all()),
         "pending": getattr(q, "pending", None) or 0,
+        "notify_email_connector": q.notify_email_connector or None,
+        "notify_webhook_connector": q.notify_webhook_connector or None,
+        "notify_events": list(q.notify_events or []),
     }
 
 

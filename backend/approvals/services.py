@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.approvals.events import inbox_publish_on_commit
+from backend.approvals.examples import example_record
 from backend.approvals.models import Approval, ApprovalVote, Queue
+from backend.approvals.notifications import (
+    notifications_deliver_pending,
+    notifications_plan,
+    queue_notify_validate,
+)
 from backend.audit.services import audit_record
 from backend.common.errors import ApiError, Conflict, Forbidden
 
@@ -32,9 +38,14 @@ def payload_hash(*, title: str, instructions: str, context: Any, fields: Any) ->
 def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
     """Create the approval for a waiting step (idempotent per run and node).
 
-    Called by the run store inside the transaction that saves the waiting step.
+    Called by the run store inside the transaction that saves the waiting step. A node that asks
+    more than once (``llm.agent``, one approval per high-impact tool call) names each request
+    with ``approval_key``: the approval is then idempotent per run, node and that key.
     """
     key = f"{run_id}:{node_id}"
+    extra_key = request.get("approval_key") if isinstance(request, dict) else None
+    if isinstance(extra_key, str) and extra_key:
+        key = f"{key}:{extra_key[:64]}"
     existing = Approval.objects.filter(key=key).first()
     if existing is not None:
         return existing
@@ -58,6 +69,7 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
         payload_hash=payload_hash(title=title, instructions=instructions, context=context, fields=fields),
     )
     inbox_publish_on_commit(approval=approval, kind="approval.created")
+    notifications_plan(approval=approval, event="created")
     return approval
 
 
@@ -86,10 +98,30 @@ def _check_pending(approval: Approval) -> None:
         raise Conflict(f"This item was already {approval.status}.", code="APPROVAL_DECIDED")
 
 
+def _check_four_eyes(approval: Approval, user: User) -> None:
+    """Four eyes: the run's starter may neither claim nor decide the item (when the node says so,
+    or the workflow's policy, global or its own, has ``four_eyes`` on)."""
+    if approval.run.started_by_id == user.id and (not approval.allow_starter or _policy_four_eyes(approval)):
+        raise Forbidden("You started this run, so someone else must review it (four eyes).", code="FOUR_EYES")
+
+
+def _policy_four_eyes(approval: Approval) -> bool:
+    from backend.policies.selectors import effective_policy
+
+    return effective_policy(approval.run.workflow_id)[0].four_eyes
+
+
 @transaction.atomic
 def approval_claim(*, approval: Approval, user: User) -> Approval:
-    approval = Approval.objects.select_for_update().get(id=approval.id)
+    """Claim a pending item for review.
+
+    Raises:
+        Conflict: APPROVAL_DECIDED, APPROVAL_CLAIMED (someone else holds it).
+        Forbidden: FOUR_EYES (the run's starter may not review this item).
+    """
+    approval = Approval.objects.select_for_update(of=("self",)).select_related("run").get(id=approval.id)
     _check_pending(approval)
+    _check_four_eyes(approval, user)
     claimed = (
         Approval.objects.filter(id=approval.id, status=Approval.Status.PENDING)
         .filter(claimed_by__isnull=True)
@@ -179,8 +211,7 @@ def approval_decide(
     _check_pending(approval)
     if payload_hash_seen != approval.payload_hash:
         raise Conflict("The item changed since you opened it; reload it.", code="PAYLOAD_CHANGED")
-    if not approval.allow_starter and approval.run.started_by_id == user.id:
-        raise Forbidden("You started this run, so someone else must decide (four eyes).", code="FOUR_EYES")
+    _check_four_eyes(approval, user)
     if (
         approval.claimed_by_id not in (None, user.id)
         and not user.is_admin
@@ -253,6 +284,8 @@ def approval_decide(
         "decided_by": user.username,
     }
     _resume_step(approval, answer)
+    approval.refresh_from_db()
+    example_record(approval=approval, reviewer=user)
     inbox_publish_on_commit(approval=approval, kind="approval.decided")
     audit_record(
         actor=user,
@@ -302,6 +335,7 @@ def approvals_handle_due(*, now: datetime | None = None) -> dict[str, int]:
             else:
                 _time_out(approval, now)
                 done["timed_out"] += 1
+    notifications_deliver_pending(now=now)
     return done
 
 
@@ -316,6 +350,7 @@ def _escalate(approval: Approval, now: datetime) -> None:
     approval.due_at = now + timedelta(minutes=approval.due_minutes) if approval.due_minutes else None
     approval.save(update_fields=["queue", "claimed_by", "claimed_at", "escalated_at", "due_at"])
     inbox_publish_on_commit(approval=approval, kind="approval.escalated", also_queue_ids=[old_queue_id])
+    notifications_plan(approval=approval, event="escalated")
     audit_record(
         actor=None,
         action="approval.escalated",
@@ -358,12 +393,28 @@ def _users_by_name(usernames: Iterable[str]) -> list[User]:
 
 
 @transaction.atomic
-def queue_create(*, user: User, name: str, description: str = "", members: list[str] | None = None) -> Queue:
+def queue_create(
+    *,
+    user: User,
+    name: str,
+    description: str = "",
+    members: list[str] | None = None,
+    notify_email_connector: str | None = None,
+    notify_webhook_connector: str | None = None,
+    notify_events: list[str] | None = None,
+) -> Queue:
+    """Create a queue. ``notify_*``: e-mail the members (an smtp connector) and/or post to a webhook
+    (an http or slack connector) when an item is ``created`` / ``escalated`` (``notify_events``)."""
     _require_admin(user)
     people = _users_by_name(members or [])
+    notify = queue_notify_validate(
+        email_connector=notify_email_connector,
+        webhook_connector=notify_webhook_connector,
+        events=notify_events,
+    )
     if Queue.objects.filter(name=name).exists():
         raise Conflict(f"A queue named '{name}' exists.", code="QUEUE_EXISTS")
-    queue = Queue.objects.create(name=name, description=description)
+    queue = Queue.objects.create(name=name, description=description, **notify)
     queue.members.set(people)
     audit_record(actor=user, action="queue.create", target=queue, data={"members": sorted(members or [])})
     return queue
@@ -377,9 +428,20 @@ def queue_update(
     name: str | None = None,
     description: str | None = None,
     members: list[str] | None = None,
+    notify_email_connector: str | None = None,
+    notify_webhook_connector: str | None = None,
+    notify_events: list[str] | None = None,
 ) -> Queue:
+    """Change what is given (``None`` keeps the value); ``members`` replaces the member list."""
     _require_admin(user)
     people = _users_by_name(members) if members is not None else None
+    notify = queue_notify_validate(
+        email_connector=notify_email_connector,
+        webhook_connector=notify_webhook_connector,
+        events=notify_events,
+    )
+    for attr, value in notify.items():
+        setattr(queue, attr, value)
     if name is not None and name != queue.name:
         if Queue.objects.filter(name=name).exclude(id=queue.id).exists():
             raise Conflict(f"A queue named '{name}' exists.", code="QUEUE_EXISTS")
@@ -393,7 +455,11 @@ def queue_update(
         actor=user,
         action="queue.update",
         target=queue,
-        data={"name": queue.name, "members": sorted(members) if members is not None else None},
+        data={
+            "name": queue.name,
+            "members": sorted(members) if members is not None else None,
+            **notify,
+        },
     )
     return queue
 

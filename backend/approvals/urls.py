@@ -15,4 +15,9 @@ urlpatterns = [
     ),
     path("queues/", api.QueueListApi.as_view(), name="queue-list"),
     path("queues/<int:queue_id>/", api.QueueDetailApi.as_view(), name="queue-detail"),
+    path(
+        "workflows/<int:workflow_id>/nodes/<str:node_id>/examples/",
+        api.NodeExamplesApi.as_view(),
+        name="workflow-node-examples",
+    ),
 ]

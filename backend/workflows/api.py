@@ -14,8 +14,9 @@ from backend.common.engine import registry
 from backend.common.errors import Forbidden
 from backend.common.schema import PAGE_PARAMETER, AnySerializer, error_responses
 from backend.common.schema import paginated as paginated_of
+from backend.policies.checks import policy_document_problems
 from backend.workflows import services
-from backend.workflows.models import Workflow, WorkflowVersion
+from backend.workflows.models import VersionReview, Workflow, WorkflowVersion
 from backend.workflows.selectors import (
     workflow_get_for_user,
     workflow_list_for_user,
@@ -101,12 +102,20 @@ class ValidationResultSerializer(AnySerializer):
     issues = IssueSerializer(many=True)
 
 
+class VersionReviewBriefSerializer(AnySerializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text="`pending`, `approved`, `rejected` or `superseded`.")
+
+
 class VersionSerializer(AnySerializer):
     number = serializers.IntegerField()
     note = serializers.CharField(allow_blank=True)
     published = serializers.BooleanField(help_text="False for snapshots frozen by draft runs.")
     created_at = serializers.DateTimeField()
     created_by = serializers.CharField(allow_null=True, help_text="Username.")
+    review = VersionReviewBriefSerializer(
+        allow_null=True, help_text="Set when the version went through (or waits for) a publish review."
+    )
 
 
 def workflow_summary(workflow: Workflow) -> dict[str, Any]:
@@ -133,12 +142,17 @@ def workflow_detail(workflow: Workflow, user: User) -> dict[str, Any]:
 
 
 def version_to_dict(version: WorkflowVersion) -> dict[str, Any]:
+    try:
+        review: VersionReview | None = version.review
+    except VersionReview.DoesNotExist:
+        review = None
     return {
         "number": version.number,
         "note": version.note,
         "published": version.published,
         "created_at": version.created_at.isoformat(),
         "created_by": version.created_by.username if version.created_by else None,
+        "review": {"id": review.id, "status": review.status} if review is not None else None,
     }
 
 
@@ -229,7 +243,7 @@ class WorkflowDetailApi(APIView):
             description=data.validated_data.get("description"),
             document=data.validated_data.get("document"),
         )
-        issues = [i.as_dict() for i in services.document_issues(workflow.draft)]
+        issues = [i.as_dict() for i in services.document_issues(workflow.draft, workflow)]
         return Response({**workflow_detail(workflow, user), "issues": issues})
 
     @extend_schema(
@@ -259,7 +273,8 @@ class WorkflowValidateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         document = data.validated_data.get("document", workflow.draft)
-        issues = [i.as_dict() for i in services.document_issues(document)]
+        issues = [i.as_dict() for i in services.document_issues(document, workflow)]
+        issues += policy_document_problems(workflow=workflow, document=document)
         return Response({"valid": not issues, "issues": issues})
 
 
@@ -270,7 +285,11 @@ class WorkflowPublishApi(APIView):
 
     @extend_schema(
         summary="Publish the draft",
-        description="Freezes the draft as a new published version. 400 `WORKFLOW_INVALID` (with the issues).",
+        description=(
+            "Freezes the draft as a new published version. 400 `WORKFLOW_INVALID` (with the issues). "
+            "When the workflow's policy requires a publish review, the version is stored unpublished "
+            "and `review` is `{id, status: pending}`: another builder approves it in the review inbox."
+        ),
         request=InputSerializer,
         responses={201: VersionSerializer, **error_responses(400, 401, 403, 404)},
     )
@@ -293,5 +312,5 @@ class WorkflowVersionListApi(APIView):
     )
     def get(self, request: Request, workflow_id: int) -> Response:
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=request_user(request))
-        versions = workflow.versions.select_related("created_by").order_by("-number")
+        versions = workflow.versions.select_related("created_by", "review").order_by("-number")
         return paginated(self, request, versions, version_to_dict)

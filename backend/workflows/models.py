@@ -89,3 +89,45 @@ class WorkflowShare(models.Model):
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else f"queue {self.queue_id}"
         return f"{who} may {self.permission} {self.workflow_id}"
+
+
+class VersionReview(models.Model):
+    """A published version waiting for a second builder (the ``publish_review`` policy).
+
+    The version is stored with ``published=False`` until someone other than its author approves
+    it; rejecting it leaves the previous version live."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded"
+        """A newer publish replaced it before anyone decided."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="version_reviews")
+    version = models.OneToOneField(WorkflowVersion, on_delete=models.CASCADE, related_name="review")
+    base_number = models.PositiveIntegerField(null=True, blank=True)
+    """The version that was live when the review was asked for (the diff's left side)."""
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow"],
+                condition=Q(status="pending"),
+                name="uniq_pending_version_review",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"review of {self.version_id} ({self.status})"

@@ -12,6 +12,8 @@ from backend.accounts.models import User
 from backend.audit.services import audit_record
 from backend.common.engine import registry
 from backend.common.errors import ApiError, Conflict
+from backend.policies.checks import policy_check_publish
+from backend.workflows import reviews
 from backend.workflows.models import Workflow, WorkflowVersion, empty_document
 from orchestrator_core import WorkflowInvalid, parse_workflow, validate_workflow
 from orchestrator_core.validation import Issue
@@ -72,8 +74,14 @@ def document_normalize(document: Any) -> dict[str, Any]:
     return normalized
 
 
-def document_issues(document: Any) -> list[Issue]:
-    return validate_workflow(document, registry())
+def document_issues(document: Any, workflow: Workflow | None = None) -> list[Issue]:
+    """Core validation; with ``workflow``, also the workflows its sub-workflow and loop nodes call."""
+    issues = validate_workflow(document, registry())
+    if workflow is not None:
+        from backend.runs.subruns import subworkflow_issues  # runs builds on workflows
+
+        issues += subworkflow_issues(workflow=workflow, document=document)
+    return issues
 
 
 @transaction.atomic
@@ -154,8 +162,8 @@ def _next_version_number(workflow: Workflow) -> int:
     return (last or 0) + 1
 
 
-def _check_valid(document: Any) -> None:
-    issues = document_issues(document)
+def _check_valid(document: Any, workflow: Workflow | None = None) -> None:
+    issues = document_issues(document, workflow)
     if issues:
         raise ApiError(
             f"The workflow has {len(issues)} problem(s); fix them first.",
@@ -166,22 +174,31 @@ def _check_valid(document: Any) -> None:
 
 @transaction.atomic
 def workflow_publish(*, workflow: Workflow, user: User, note: str = "") -> WorkflowVersion:
-    """Freeze the draft as a new published, immutable version.
+    """Freeze the draft as a new immutable version, live at once or after a review.
+
+    When the workflow's policy has ``publish_review`` on, the version is stored unpublished with
+    a pending review (``version.review``) that another builder decides (see reviews.py).
 
     Raises:
         ApiError: WORKFLOW_INVALID with the issues when the draft does not validate.
     """
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
-    _check_valid(workflow.draft)
+    _check_valid(workflow.draft, workflow)
+    policy_check_publish(workflow=workflow, document=workflow.draft)
+    needs_review = reviews.publish_review_required(workflow=workflow)
     version = WorkflowVersion.objects.create(
         workflow=workflow,
         number=_next_version_number(workflow),
         document=workflow.draft,
         document_hash=document_hash(workflow.draft),
-        published=True,
+        published=not needs_review,
         note=note,
         created_by=user,
     )
+    if needs_review:
+        reviews.review_request(workflow=workflow, version=version, user=user)
+        return version
+    reviews.reviews_supersede(workflow=workflow)
     audit_record(actor=user, action="workflow.publish", target=workflow, data={"version": version.number})
     return version
 
@@ -190,7 +207,7 @@ def workflow_publish(*, workflow: Workflow, user: User, note: str = "") -> Workf
 def workflow_snapshot_draft(*, workflow: Workflow, user: User) -> WorkflowVersion:
     """An immutable copy of the draft for a test run; reuses an identical earlier copy."""
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
-    _check_valid(workflow.draft)
+    _check_valid(workflow.draft, workflow)
     digest = document_hash(workflow.draft)
     existing = workflow.versions.filter(document_hash=digest).order_by("-number").first()
     if existing is not None:

@@ -1,7 +1,8 @@
-"""Routes for versions, export/import and templates (included under /api/)."""
+"""Routes for versions, reviews, expression preview, export/import and templates (under /api/)."""
 
 from django.urls import path
 
+from backend.workflows import api_reviews
 from backend.workflows import api_versions as api
 
 urlpatterns = [
@@ -22,6 +23,22 @@ urlpatterns = [
     ),
     path("workflows/<int:workflow_id>/export/", api.WorkflowExportApi.as_view(), name="workflow-export"),
     path("workflows/import/", api.WorkflowImportApi.as_view(), name="workflow-import"),
+    path(
+        "workflows/<int:workflow_id>/expressions/preview/",
+        api_reviews.ExpressionPreviewApi.as_view(),
+        name="workflow-expression-preview",
+    ),
+    path("version-reviews/", api_reviews.VersionReviewListApi.as_view(), name="version-review-list"),
+    path(
+        "version-reviews/<int:review_id>/",
+        api_reviews.VersionReviewDetailApi.as_view(),
+        name="version-review-detail",
+    ),
+    path(
+        "version-reviews/<int:review_id>/decision/",
+        api_reviews.VersionReviewDecisionApi.as_view(),
+        name="version-review-decision",
+    ),
     path("templates/", api.TemplateListApi.as_view(), name="template-list"),
     path("templates/<str:key>/use/", api.TemplateUseApi.as_view(), name="template-use"),
 ]

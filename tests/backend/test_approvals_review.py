@@ -167,6 +167,11 @@ def test_four_eyes_forbids_the_starter(personas, client_for, django_capture_on_c
     workflow = make_workflow(personas["alice"], allow_starter=False)
     approval = start_waiting(workflow, personas["alice"])
     assert approval.allow_starter is False
+    claim = client_for("alice").post(f"/api/approvals/{approval.id}/claim/")
+    assert claim.status_code == 403
+    assert claim.json()["error"]["code"] == "FOUR_EYES"
+    assert "someone else" in claim.json()["error"]["message"]
+    assert Approval.objects.get(id=approval.id).claimed_by_id is None
     own = decide(client_for("alice"), approval, django_capture_on_commit_callbacks, decision="approve")
     assert own.status_code == 403
     assert own.json()["error"]["code"] == "FOUR_EYES"
