@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from backend.accounts import services
 from backend.accounts.lockout import LOCKED_OUT, lockout_message, lockout_seconds
 from backend.accounts.models import ApiToken, User
+from backend.accounts.oidc import sso_config
 from backend.accounts.selectors import (
     api_token_get_for_user,
     api_token_list_for_user,
@@ -119,6 +120,33 @@ class LoginApi(APIView):
         login(request._request, user)
         audit_record(actor=user, action="auth.login", request=request)
         return Response(user_to_dict(user))
+
+
+class SsoConfigSerializer(AnySerializer):
+    enabled = serializers.BooleanField()
+    label = serializers.CharField(help_text="The button's text, e.g. `Sign in with SSO`.")  # type: ignore[assignment]
+    login_url = serializers.CharField(help_text="Open this URL (a browser navigation) to sign in.")
+
+
+class AuthConfigSerializer(AnySerializer):
+    password_login = serializers.BooleanField()
+    sso = SsoConfigSerializer()
+
+
+class AuthConfigApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        summary="How to sign in",
+        description=(
+            "No sign-in needed. Tells the sign-in page whether single sign-on (OpenID Connect) is "
+            "configured; `sso.login_url` starts it (`?next=/path` returns there afterwards)."
+        ),
+        responses={200: AuthConfigSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(sso_config())
 
 
 class LogoutApi(APIView):

@@ -13,6 +13,8 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     display_name = models.CharField(max_length=150, blank=True)
+    # "<issuer> <sub>" for users who sign in with OpenID Connect (backend.accounts.oidc).
+    oidc_subject = models.CharField(max_length=400, null=True, blank=True, unique=True, editable=False)
 
     @property
     def is_admin(self) -> bool:

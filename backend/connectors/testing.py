@@ -8,6 +8,7 @@ login, the Slack check only validates the webhook's host.
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 import ssl
@@ -174,6 +175,18 @@ def _redact(value: Any, secrets: list[str]) -> Any:
     return value
 
 
+def _secret_forms(connector: Connector) -> list[str]:
+    """The secret values and the base64 forms they travel in (HTTP basic, SMTP AUTH PLAIN and
+    LOGIN): a server that echoes what it received must not get them into a message. Longest first."""
+    values = [str(v) for v in (connector.secret or {}).values() if v]
+    username = str((connector.config or {}).get("username") or "")
+    forms = set(values)
+    for value in values:
+        for raw in (value, f"{username}:{value}", f"\0{username}\0{value}"):
+            forms.add(base64.b64encode(raw.encode()).decode())
+    return sorted(forms, key=len, reverse=True)
+
+
 def connector_test(*, connector: Connector, user: User, request: Any = None) -> dict[str, Any]:
     """Run the check for the connector's kind; ``{ok, message, duration_ms, details}``. Never raises
     for a failed check (the caller checked that ``user`` is an admin)."""
@@ -197,7 +210,7 @@ def connector_test(*, connector: Connector, user: User, request: Any = None) -> 
         result = CheckResult(
             False, f"The check failed ({type(exc).__name__}).", {"code": ErrorCode.NODE_FAILED}
         )
-    secrets = sorted((str(v) for v in (connector.secret or {}).values() if v), key=len, reverse=True)
+    secrets = _secret_forms(connector)
     out = {
         "ok": result.ok,
         "message": _redact(result.message, secrets),

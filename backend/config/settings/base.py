@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "backend.approvals",
     "backend.connectors",
     "backend.audit",
+    "backend.policies",
+    "backend.memory",
+    "backend.gateway",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +125,22 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backend.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+
+# Single sign-on with OpenID Connect (backend.accounts.oidc, mozilla-django-oidc). Off unless the
+# issuer, client id and client secret are all set; the endpoints come from the issuer's discovery
+# document. Groups map to roles: "baton-admins=admin,baton-builders=builder" (highest role wins);
+# a user in none of them is refused unless BATON_OIDC_DEFAULT_ROLE names a role.
+BATON_OIDC_ISSUER = env_str("BATON_OIDC_ISSUER").rstrip("/")
+BATON_OIDC_CLIENT_ID = env_str("BATON_OIDC_CLIENT_ID")
+BATON_OIDC_CLIENT_SECRET = env_str("BATON_OIDC_CLIENT_SECRET")
+BATON_OIDC_SCOPES = env_str("BATON_OIDC_SCOPES", "openid email profile")
+BATON_OIDC_GROUPS_CLAIM = env_str("BATON_OIDC_GROUPS_CLAIM", "groups")
+BATON_OIDC_GROUP_ROLES = env_str("BATON_OIDC_GROUP_ROLES")
+BATON_OIDC_DEFAULT_ROLE = env_str("BATON_OIDC_DEFAULT_ROLE")
+BATON_OIDC_BUTTON_LABEL = env_str("BATON_OIDC_BUTTON_LABEL", "Sign in with SSO")
+BATON_OIDC_TIMEOUT_SECONDS = env_int("BATON_OIDC_TIMEOUT_SECONDS", 10)
+# Inert while SSO is off: it only answers the callback of a sign-in it started.
+AUTHENTICATION_BACKENDS.append("backend.accounts.oidc.BatonOidcBackend")
 
 # Secrets at rest (backend.common.crypto): comma-separated Fernet keys, the first one encrypts.
 # Empty means "derive one key from SECRET_KEY" — embedded mode only; production requires the list.
@@ -208,6 +227,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "reap-expired-leases": {"task": "backend.runs.tasks.run_reap", "schedule": 30.0},
     "wake-due-timers": {"task": "backend.runs.tasks.run_wake_timers", "schedule": 5.0},
+    "fail-overdue-runs": {"task": "backend.runs.tasks.runs_fail_overdue", "schedule": 30.0},
     "fire-due-schedules": {"task": "backend.runs.tasks.schedules_fire_due", "schedule": 30.0},
     "approvals-handle-due": {"task": "backend.runs.tasks.approvals_handle_due", "schedule": 30.0},
     "purge-expired-runs": {"task": "backend.runs.tasks.runs_purge_expired", "schedule": 86400.0},
@@ -235,6 +255,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@baton.local")
 # "outbox": store sent mail in the database only (embedded); "smtp": also send via EMAIL_*.
 BATON_MAIL_TRANSPORT = env_str("BATON_MAIL_TRANSPORT", "outbox")
+# Where people open Baton: links in reviewer notifications are <BATON_PUBLIC_URL>/inbox/<id>.
+BATON_PUBLIC_URL = env_str("BATON_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
@@ -246,6 +268,10 @@ LOGGING = {
         "celery": {"level": "WARNING"},
         "LiteLLM": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # Wire-level DEBUG logs print request options and response headers, which may carry a
+        # credential a server echoed back (tests/backend/test_secret_canary.py).
+        "httpcore": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
     },
 }

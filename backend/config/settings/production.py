@@ -26,6 +26,16 @@ for _index, _key in enumerate(BATON_SECRET_KEYS):
 if not env_str("DATABASE_URL") or not REDIS_URL:
     raise ImproperlyConfigured("Production mode needs DATABASE_URL (PostgreSQL) and REDIS_URL.")
 
+if BATON_OIDC_ISSUER and not BATON_OIDC_ISSUER.startswith("https://"):
+    raise ImproperlyConfigured("BATON_OIDC_ISSUER must be an https:// URL in production mode.")
+if BATON_OIDC_ISSUER and BATON_OIDC_GROUP_ROLES:
+    from backend.accounts.oidc_roles import parse_group_roles
+
+    try:
+        parse_group_roles(BATON_OIDC_GROUP_ROLES)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(str(_exc)) from _exc
+
 EMBEDDED_WORKER = False
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
