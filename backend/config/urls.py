@@ -3,6 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.accounts import api as accounts_api
+from backend.approvals.views import inbox_item_page
 from backend.audit import api as audit_api
 from backend.common.views import HealthApi, api_bad_request, api_not_found, api_server_error, spa_index
 from backend.connectors import api as connectors_api
@@ -61,13 +62,17 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.workflows.urls_sharing")),
     path("", include("backend.runs.urls_triggers")),
+    path("", include("backend.policies.urls")),
+    path("", include("backend.gateway.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
 urlpatterns = [
     path("api/", include(api_patterns)),
-    path("admin/", admin.site.urls),
-    re_path(r"^(?!api/|admin/|static/|ws/).*$", spa_index, name="spa"),
+    path("django-admin/", admin.site.urls),  # /admin/... belongs to the app's admin pages
+    path("inbox/<int:approval_id>", inbox_item_page, name="inbox-item"),
+    path("inbox/<int:approval_id>/", inbox_item_page),
+    re_path(r"^(?!api/|django-admin/|static/|ws/).*$", spa_index, name="spa"),
 ]
 
 handler400 = api_bad_request

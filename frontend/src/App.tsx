@@ -4,10 +4,13 @@ import { InvitePage } from "./account/InvitePage";
 import { AuditPage } from "./admin/AuditPage";
 import { RequireAdmin } from "./admin/common";
 import { ConnectorsPage } from "./admin/ConnectorsPage";
+import { ModelCatalogPage } from "./admin/ModelCatalogPage";
+import { PoliciesPage } from "./admin/PoliciesPage";
 import { QueuesPage } from "./admin/QueuesPage";
 import { UsersPage } from "./admin/UsersPage";
 import { InboxPage } from "./approvals/InboxPage";
 import { ReviewPage } from "./approvals/ReviewPage";
+import { StatsPage } from "./approvals/StatsPage";
 import { AuthProvider, RequireAuth } from "./auth/AuthContext";
 import { Layout } from "./components/Layout";
 import { Empty } from "./components/States";
@@ -40,6 +43,7 @@ export function App() {
             <Route path="runs" element={<RunsPage />} />
             <Route path="runs/:id" element={<RunPage />} />
             <Route path="inbox" element={<InboxPage />} />
+            <Route path="inbox/stats" element={<StatsPage />} />
             <Route path="inbox/:id" element={<ReviewPage />} />
             <Route path="outbox" element={<OutboxPage />} />
             <Route path="usage" element={<UsagePage />} />
@@ -48,6 +52,8 @@ export function App() {
             <Route path="admin/queues" element={<RequireAdmin><QueuesPage /></RequireAdmin>} />
             <Route path="admin/connectors" element={<RequireAdmin><ConnectorsPage /></RequireAdmin>} />
             <Route path="admin/audit" element={<RequireAdmin><AuditPage /></RequireAdmin>} />
+            <Route path="admin/policies" element={<RequireAdmin><PoliciesPage /></RequireAdmin>} />
+            <Route path="admin/models" element={<RequireAdmin><ModelCatalogPage /></RequireAdmin>} />
             <Route
               path="*"
               element={

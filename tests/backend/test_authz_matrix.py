@@ -26,7 +26,7 @@ from backend.accounts.models import User
 from backend.accounts.services import api_token_create, user_upsert
 from backend.approvals.models import Approval, Queue
 from backend.connectors.models import Connector
-from backend.workflows.models import Workflow, WorkflowShare
+from backend.workflows.models import VersionReview, Workflow, WorkflowShare
 from tests.backend.conftest import CUSTOMER_EMAIL, PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +99,10 @@ POLICY: dict[str, Rule] = {
     "api/auth/token/": public,
     "api/auth/logout/": public,
     "api/auth/invitations/accept/": public,
+    "api/auth/config/": public,
+    # Single sign-on browser redirects: open to anyone when configured; SSO is off here (404).
+    "api/auth/oidc/authenticate/": lambda persona, method: 404 if method == "get" else 405,
+    "api/auth/oidc/callback/": lambda persona, method: 404 if method == "get" else 405,
     # A webhook's token is its credential: an unknown one is 404 for everyone, never 401.
     "api/hooks/<str:token>/": lambda persona, method: 404,
     # drf-spectacular serves the schema and Swagger UI to anyone (SERVE_PERMISSIONS default).
@@ -128,6 +132,12 @@ POLICY: dict[str, Rule] = {
     "api/workflows/<int:workflow_id>/webhook/": workflow("edit"),
     "api/workflows/<int:workflow_id>/webhook/rotate/": workflow("edit"),
     "api/workflows/<int:workflow_id>/nodes/<str:node_id>/test/": workflow("edit"),
+    "api/workflows/<int:workflow_id>/nodes/<str:node_id>/examples/": workflow("edit"),
+    "api/workflows/<int:workflow_id>/expressions/preview/": workflow("view"),
+    "api/version-reviews/": authed,
+    "api/version-reviews/<int:review_id>/": workflow("view"),
+    # Deciding needs edit access (an empty body is a 400 after the access checks).
+    "api/version-reviews/<int:review_id>/decision/": workflow("edit"),
     "api/templates/": authed,
     "api/templates/<str:key>/use/": builders,
     "api/runs/": authed,
@@ -144,12 +154,22 @@ POLICY: dict[str, Rule] = {
     "api/queues/<int:queue_id>/": admin_only,
     "api/outbox/": authed,
     "api/models/": authed,
+    "api/model-overrides/": admin_only,
     "api/usage/": authed,
     "api/connectors/": by_method(get=builders, post=admin_only),
     "api/connectors/<int:connector_id>/": by_method(get=builders, patch=admin_only, delete=admin_only),
     "api/connectors/<int:connector_id>/test/": admin_only,
     "api/audit/": admin_only,
     "api/audit/export.csv": admin_only,
+    "api/policies/global/": admin_only,
+    "api/policies/workflows/": admin_only,
+    # Anyone who sees the workflow reads its policy; admins and the owner (alice) may tighten it;
+    # only admins remove it (bob_view sees it but may not edit: 403).
+    "api/workflows/<int:workflow_id>/policy/": by_method(
+        get=workflow("view"),
+        put=workflow("edit"),
+        delete=lambda persona, method: 403 if persona == "alice" else workflow("edit")(persona, method),
+    ),
 }
 
 # Personas that can see nothing of alice's workflow: no response to them may name it.
@@ -213,6 +233,9 @@ def world(personas, support_workflow, client_for, django_capture_on_commit_callb
         "key": templates[0]["key"],
         "token": "not-a-real-hook-token",
         "node_id": "draft",
+        "review_id": VersionReview.objects.create(
+            workflow=support_workflow, version=support_workflow.versions.get(number=1)
+        ).id,
     }
     users = {**personas, "bob_view": bev}
     return {"ids": ids, "users": users}

@@ -121,3 +121,23 @@ def open_page(browser: Any, baton_server: str, tmp_path: Path) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
+
+
+_API_JS = """async ([method, path, body]) => {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+  let token = cookie ? decodeURIComponent(cookie.split("=")[1]) : null;
+  if (!token) token = (await (await fetch("/api/auth/csrf/")).json()).csrf_token;
+  const r = await fetch(path, {
+    method,
+    headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+    body: body === null ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}"""
+
+
+def call(page: Any, method: str, path: str, body: Any = None) -> Any:
+    """Call the API from the page, with its session and CSRF token (as the SPA does); 2xx expected."""
+    result = page.evaluate(_API_JS, [method, path, body])
+    assert result["status"] < 300, result
+    return result["body"]

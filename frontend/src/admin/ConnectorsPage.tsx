@@ -8,6 +8,7 @@ import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
 import { ConfirmDialog, EditDeleteActions, FormError, useAction } from "./common";
+import { ConnectorTestCell } from "./ConnectorTest";
 import {
   CONFIG_FIELDS,
   CONNECTOR_KINDS,
@@ -244,6 +245,7 @@ export function ConnectorsPage() {
                 <th>Allowed hosts</th>
                 <th>Secret</th>
                 <th>Updated</th>
+                <th>Connection</th>
                 <th>
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -275,6 +277,7 @@ export function ConnectorsPage() {
                     {fmtTime(c.updated_at)}
                     {c.created_by ? <div className="muted">by {c.created_by}</div> : null}
                   </td>
+                  <ConnectorTestCell connector={c} />
                   <EditDeleteActions
                     what={`connector ${c.name}`}
                     onEdit={() => setEditing(c)}

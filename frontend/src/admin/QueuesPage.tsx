@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { adminApi, ApiError } from "../api/client";
 import type { QueueInfo } from "../api/types";
+import { notifySummary, QueueNotifyButton } from "../approvals/QueueNotifyDialog";
 import { Dialog } from "../components/Dialog";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
@@ -87,6 +88,7 @@ export function QueuesPage() {
               <th>Description</th>
               <th>Members</th>
               <th>Pending</th>
+              <th>Notifications</th>
               <th>
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -101,6 +103,10 @@ export function QueuesPage() {
                 <td className="muted">{q.description || "—"}</td>
                 <td>{q.members.length ? q.members.join(", ") : <span className="muted">no members</span>}</td>
                 <td>{q.pending ? <span className="badge status-pending">{q.pending}</span> : <span className="muted">0</span>}</td>
+                <td>
+                  <span className="muted">{notifySummary(q)}</span>{" "}
+                  <QueueNotifyButton queue={q} onSaved={() => void reload(true)} />
+                </td>
                 <EditDeleteActions what={`queue ${q.name}`} onEdit={() => setEditing(q)} onDelete={() => setDeleting(q)} />
               </tr>
             ))}

@@ -313,3 +313,144 @@ export const featureApi = {
     return out;
   },
 };
+
+// --- Governance: sign-in options, connector tests, workflow sharing --------------------------
+
+export interface AuthConfig {
+  password_login: boolean;
+  sso: { enabled: boolean; label: string; login_url: string };
+}
+
+export interface ConnectorTestResult {
+  ok: boolean;
+  message: string;
+  duration_ms: number;
+  details: Record<string, unknown>;
+}
+
+export type SharePermission = "view" | "run" | "edit";
+
+export interface WorkflowShare {
+  id: number;
+  user: string | null;
+  queue: string | null;
+  permission: SharePermission;
+  created_at: string | null;
+}
+
+export const governanceApi = {
+  authConfig: () => request<AuthConfig>("/auth/config/", { skipAuthRedirect: true }),
+  testConnector: (id: number) => request<ConnectorTestResult>(`/connectors/${id}/test/`, { method: "POST" }),
+  shares: (workflowId: number | string) =>
+    request<{ results: WorkflowShare[] }>(`/workflows/${workflowId}/shares/`),
+  share: (
+    workflowId: number | string,
+    body: { username?: string; queue?: string; permission: SharePermission },
+  ) => request<WorkflowShare>(`/workflows/${workflowId}/shares/`, { method: "POST", body }),
+  unshare: (workflowId: number | string, shareId: number) =>
+    request<void>(`/workflows/${workflowId}/shares/${shareId}/`, { method: "DELETE" }),
+};
+
+// --- Review inbox extras: statistics, reviewed-draft examples, queue notifications -----------
+
+export interface ApprovalFigures {
+  decided: number;
+  approved: number;
+  approval_rate: number | null;
+  edit_rate: number | null;
+  median_seconds: number | null;
+  p90_seconds: number | null;
+}
+
+export interface ApprovalStats {
+  days: number;
+  queues: (ApprovalFigures & { queue: string })[];
+  workflows: (ApprovalFigures & { workflow: { id: number; name: string } })[];
+}
+
+export interface ReviewExample {
+  id: number;
+  approval_id: number;
+  run_id: number;
+  approval_node_id: string;
+  llm_node_id: string;
+  draft: Record<string, string>;
+  edited: Record<string, string> | null;
+  decision: "approved" | "rejected" | "changes_requested";
+  comment: string;
+  reviewer: string | null;
+  decided_at: string;
+}
+
+export type NotifyEvent = "created" | "escalated";
+
+export interface QueueNotifySettings {
+  notify_email_connector?: string | null;
+  notify_webhook_connector?: string | null;
+  notify_events?: NotifyEvent[];
+}
+
+export const inboxApi = {
+  stats: (q: { days?: number; queue?: string; workflow?: number } = {}) =>
+    request<ApprovalStats>("/approvals/stats/", { query: q }),
+  examples: (workflowId: number | string, nodeId: string, q: Page = {}) =>
+    request<Paginated<ReviewExample>>(
+      `/workflows/${workflowId}/nodes/${encodeURIComponent(nodeId)}/examples/`,
+      { query: q },
+    ),
+  updateQueueNotify: (id: number, body: QueueNotifySettings) =>
+    request<QueueNotifySettings & { id: number; name: string }>(`/queues/${id}/`, { method: "PATCH", body }),
+};
+
+// --- Editor: expression preview, publish reviews, workflow choices (kept apart from `api`) ---
+
+import type { PreviewRequest, PreviewResult, ReviewedVersion, VersionReview } from "../editor/apiTypes";
+
+export const editorApi = {
+  previewExpression: (workflowId: number | string, body: PreviewRequest) =>
+    request<PreviewResult>(`/workflows/${workflowId}/expressions/preview/`, { method: "POST", body }),
+  /** Publish; with the publish-review policy on, the answer has `review.status === "pending"`. */
+  publish: (workflowId: number | string, note?: string) =>
+    request<ReviewedVersion>(`/workflows/${workflowId}/publish/`, { method: "POST", body: note ? { note } : {} }),
+  versionReviews: (q: Page & { status?: "pending" | "decided" | "all" } = {}) =>
+    request<Paginated<VersionReview>>("/version-reviews/", { query: q }),
+  versionReview: (id: number | string) => request<VersionReview>(`/version-reviews/${id}/`),
+  decideVersionReview: (id: number | string, decision: "approve" | "reject", comment: string) =>
+    request<VersionReview>(`/version-reviews/${id}/decision/`, { method: "POST", body: { decision, comment } }),
+  /** Every workflow the user can see (all pages, at most 2000), for pickers. */
+  workflowChoices: async (): Promise<WorkflowSummary[]> => {
+    const out: WorkflowSummary[] = [];
+    for (let page = 1; page <= 40; page += 1) {
+      const res = await request<Paginated<WorkflowSummary>>("/workflows/", { query: { page } });
+      out.push(...res.results);
+      if (!res.next) break;
+    }
+    return out;
+  },
+};
+
+// --- Policies: the global policy and each workflow's own (admins; owners may tighten theirs) ---
+
+import type { GlobalPolicy, PolicyOverride, PolicyValues, WorkflowPolicy } from "../admin/policyTypes";
+
+export const policyApi = {
+  global: () => request<GlobalPolicy>("/policies/global/"),
+  setGlobal: (body: PolicyValues) => request<GlobalPolicy>("/policies/global/", { method: "PUT", body }),
+  overrides: (q: Page = {}) => request<Paginated<PolicyOverride>>("/policies/workflows/", { query: q }),
+  workflow: (workflowId: number | string) => request<WorkflowPolicy>(`/workflows/${workflowId}/policy/`),
+  setWorkflow: (workflowId: number | string, body: PolicyValues) =>
+    request<WorkflowPolicy>(`/workflows/${workflowId}/policy/`, { method: "PUT", body }),
+  deleteWorkflow: (workflowId: number | string) =>
+    request<void>(`/workflows/${workflowId}/policy/`, { method: "DELETE" }),
+};
+
+// --- Model catalog admin: defaults (connector / litellm cost map) and admins' overrides ---
+
+import type { ModelAdminRow, ModelOverrideBody } from "../admin/ModelCatalogPage";
+
+export const gatewayApi = {
+  modelOverrides: () => request<{ results: ModelAdminRow[] }>("/model-overrides/"),
+  /** Null fields keep the default; all four null removes the override. */
+  setModelOverride: (body: ModelOverrideBody) =>
+    request<{ results: ModelAdminRow[] }>("/model-overrides/", { method: "PUT", body }),
+};

@@ -413,6 +413,10 @@ export interface QueueInfo {
   description: string;
   members: string[];
   pending: number;
+  /** Notification settings (see QueueNotifyDialog); absent from older servers' answers. */
+  notify_email_connector?: string | null;
+  notify_webhook_connector?: string | null;
+  notify_events?: ("created" | "escalated")[];
 }
 
 export type UsageGroup = "day" | "workflow" | "model" | "user";

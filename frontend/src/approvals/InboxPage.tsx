@@ -1,4 +1,4 @@
-import { useEffect, type KeyboardEvent, type MouseEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import { fmtTime } from "../components/format";
@@ -6,8 +6,12 @@ import { notifyInboxChanged, onInboxChanged } from "../components/inboxEvents";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
+import { Dialog } from "../components/Dialog";
 import { approvalStatus } from "./due";
+import { INBOX_SHORTCUTS, inboxKeyAction, moveSelection } from "./inboxKeys";
+import { QuickDecisionDialog } from "./QuickDecisionDialog";
 import { ApprovalBadge, DueText } from "./ReviewPage";
+import { VersionReviews } from "./VersionReviews";
 
 const TABS = [
   ["pending", "Pending"],
@@ -21,6 +25,50 @@ export function InboxPage() {
   const page = Number(params.get("page") ?? "1") || 1;
   const navigate = useNavigate();
   const { data, error, loading, reload } = useApi(() => api.approvals({ status, page }), [status, page]);
+  const [selected, setSelected] = useState(0);
+  const [quick, setQuick] = useState<{ id: number; decision: "approve" | "reject" } | null>(null);
+  const [help, setHelp] = useState(false);
+  const tableRef = useRef<HTMLTableElement>(null);
+  const rows = data?.results ?? [];
+
+  // Keep the selection on the list; j/k, arrows, Enter, a, r and ? work unless the user types.
+  useEffect(() => {
+    setSelected((i) => Math.min(i, Math.max(rows.length - 1, 0)));
+  }, [rows.length]);
+
+  const keyState = useRef({ rows, selected });
+  keyState.current = { rows, selected };
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.defaultPrevented) return;
+      const action = inboxKeyAction(e);
+      if (!action) return;
+      const { rows: list, selected: index } = keyState.current;
+      if (action === "help") {
+        e.preventDefault();
+        setHelp(true);
+        return;
+      }
+      const item = list[index];
+      if (!item) return;
+      if (action === "next" || action === "prev") {
+        e.preventDefault();
+        const next = moveSelection(index, action, list.length);
+        setSelected(next);
+        tableRef.current?.querySelector<HTMLElement>(`[data-row-index="${next}"]`)?.focus();
+      } else if (action === "open") {
+        // A focused link or button handles Enter itself.
+        if (e.target instanceof Element && e.target.closest("a, button")) return;
+        e.preventDefault();
+        navigate(`/inbox/${item.id}`);
+      } else if (item.status === "pending") {
+        e.preventDefault();
+        setQuick({ id: item.id, decision: action === "approve" ? "approve" : "reject" });
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [navigate]);
 
   // Every fresh list refreshes the top bar's badge: the pending tab already knows the number.
   useEffect(() => {
@@ -61,6 +109,13 @@ export function InboxPage() {
     <main className="page">
       <div className="page-head">
         <h1>Review inbox</h1>
+        <div className="page-head-actions">
+        <Link to="/inbox/stats" className="btn small">
+          Statistics
+        </Link>
+        <button type="button" className="btn small" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+          ?
+        </button>
         <div className="tabs" role="group" aria-label="Filter approvals">
           {TABS.map(([value, label]) => (
             <button
@@ -74,6 +129,7 @@ export function InboxPage() {
             </button>
           ))}
         </div>
+        </div>
       </div>
       {loading && !data ? (
         <Loading />
@@ -83,7 +139,7 @@ export function InboxPage() {
         <Empty>Nothing to review</Empty>
       ) : (
         <>
-          <table className="table">
+          <table className="table" ref={tableRef} aria-label="Review items">
             <thead>
               <tr>
                 <th>Title</th>
@@ -97,14 +153,17 @@ export function InboxPage() {
               </tr>
             </thead>
             <tbody>
-              {data.results.map((a) => {
+              {data.results.map((a, index) => {
                 const href = `/inbox/${a.id}`;
                 return (
                 <tr
                   key={a.id}
                   data-testid={`approval-row-${a.id}`}
-                  className="row-link"
+                  data-row-index={index}
+                  className={index === selected ? "row-link row-selected" : "row-link"}
+                  aria-selected={index === selected}
                   tabIndex={0}
+                  onFocus={() => setSelected(index)}
                   onClick={(e) => onRowClick(e, href)}
                   onKeyDown={(e) => onRowKey(e, href)}
                 >
@@ -143,6 +202,43 @@ export function InboxPage() {
           />
         </>
       )}
+      {quick && (
+        <QuickDecisionDialog
+          approvalId={quick.id}
+          decision={quick.decision}
+          onClose={() => setQuick(null)}
+          onDone={() => {
+            setQuick(null);
+            notifyInboxChanged();
+            void reload(true);
+          }}
+        />
+      )}
+      {help && (
+        <Dialog title="Inbox shortcuts" onClose={() => setHelp(false)}>
+          <div className="dialog-form">
+            <table className="shortcuts" aria-label="Inbox shortcuts list">
+              <tbody>
+                {INBOX_SHORTCUTS.map((s) => (
+                  <tr key={s.what}>
+                    <td>
+                      {s.keys.map((k, i) => (
+                        <span key={k}>
+                          {i > 0 && " or "}
+                          <kbd>{k}</kbd>
+                        </span>
+                      ))}
+                    </td>
+                    <td>{s.what}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p className="muted">Not while you type in a field.</p>
+          </div>
+        </Dialog>
+      )}
+      <VersionReviews />
     </main>
   );
 }

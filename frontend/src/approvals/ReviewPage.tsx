@@ -42,9 +42,17 @@ const DECISION_LABELS: Record<string, string> = {
   request_changes: "requested changes",
 };
 
+export const FOUR_EYES_REASON = "You started this run, so someone else must review it (four eyes).";
+
+/** Four eyes: true when ``username`` started the item's run and the item forbids that. */
+export function fourEyesBlocks(approval: ApprovalDetail, username: string | undefined): boolean {
+  const startedBy = (approval as ApprovalDetail & { started_by?: string | null }).started_by;
+  return approval.allow_starter === false && !!username && startedBy === username;
+}
+
 function decisionMessage(e: unknown): string | null {
   if (!(e instanceof ApiError)) return null;
-  if (e.code === "FOUR_EYES") return "You started this run; someone else must decide.";
+  if (e.code === "FOUR_EYES") return FOUR_EYES_REASON;
   if (e.code === "ALREADY_VOTED") return "You have already voted on this item; another reviewer must add the next approval.";
   if (e.status === 409) return errorParts(e).message;
   return null;
@@ -87,20 +95,28 @@ function Review({ initial }: { initial: ApprovalDetail }) {
   const votes = approval.votes ?? [];
   const approvals = approval.approvals_count ?? votes.filter((v) => v.decision === "approve").length;
   const myVote = user ? votes.find((v) => v.user === user.username) : undefined;
-  const pending = approval.status === "pending" && !outcome && !myVote;
+  // The node's option is known up front; a workflow policy's four eyes shows in the claim's answer.
+  const [claimRefused, setClaimRefused] = useState(false);
+  const blocked = claimRefused || fourEyesBlocks(approval, user?.username);
+  const pending = approval.status === "pending" && !outcome && !myVote && !blocked;
 
-  useEffect(() => {
-    if (claimTried.current || approval.status !== "pending" || approval.claimed_by) return;
-    claimTried.current = true;
+  const claim = useCallback(() => {
     api
       .claimApproval(approval.id)
       .then(setApproval)
       .catch((e) => {
         // Someone else got it first: show who, keep the page usable.
         if (e instanceof ApiError && e.status === 409) void api.approval(approval.id).then(setApproval).catch(() => {});
+        else if (e instanceof ApiError && e.code === "FOUR_EYES") setClaimRefused(true);
         else setError(e);
       });
-  }, [approval]);
+  }, [approval.id]);
+
+  useEffect(() => {
+    if (claimTried.current || approval.status !== "pending" || approval.claimed_by || blocked) return;
+    claimTried.current = true;
+    claim();
+  }, [approval, blocked, claim]);
 
   const decide = useCallback(
     async (decision: ApprovalDecision) => {
@@ -210,8 +226,19 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           {outcome}. Returning to the inbox…
         </div>
       )}
-      {approval.allow_starter === false && approval.status === "pending" && (
+      {approval.allow_starter === false && approval.status === "pending" && !blocked && (
         <p className="muted">Four eyes: the person who started this run may not decide it.</p>
+      )}
+      {/* Others claim on opening; the run's starter sees why they cannot (four eyes). */}
+      {approval.status === "pending" && blocked && (
+        <div className="banner banner-warn" data-testid="claim-bar">
+          <button type="button" className="btn" disabled title={FOUR_EYES_REASON} aria-describedby="four-eyes-reason">
+            Claim
+          </button>{" "}
+          <span id="four-eyes-reason" data-testid="four-eyes-reason">
+            {FOUR_EYES_REASON}
+          </span>
+        </div>
       )}
       {error && !decisionMessage(error) ? <ErrorBox error={error} /> : null}
       {approval.instructions && (
@@ -310,7 +337,9 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           </div>
         ) : (
           <p className="muted">
-            {myVote && approval.status === "pending" && !outcome
+            {blocked && approval.status === "pending" && !outcome
+              ? FOUR_EYES_REASON
+              : myVote && approval.status === "pending" && !outcome
               ? `You ${DECISION_LABELS[myVote.decision] ?? myVote.decision} this item; waiting for other reviewers (${approvals} of ${required}).`
               : `This review is ${approvalStatusLabel(status)}.`}
           </p>

@@ -62,6 +62,8 @@ export function Layout() {
               <NavLink to="/admin/users">Users</NavLink>
               <NavLink to="/admin/queues">Queues</NavLink>
               <NavLink to="/admin/connectors">Connectors</NavLink>
+              <NavLink to="/admin/models">Models</NavLink>
+              <NavLink to="/admin/policies">Policies</NavLink>
               <NavLink to="/admin/audit">Audit log</NavLink>
             </NavMenu>
           ) : null}

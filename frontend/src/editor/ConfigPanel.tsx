@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from "react";
 import type { Issue, JsonSchema, Step } from "../api/types";
+import { ExamplesButton } from "../approvals/ExamplesDialog";
 import { fmtCost, fmtDuration, fmtJson } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { SchemaForm } from "./config-form/SchemaForm";
@@ -157,6 +158,7 @@ export function NodePanel({
           {() => <LastRun step={lastRun} />}
         </Section>
       )}
+      <ExamplesButton nodeId={node.id} typeKey={node.data.typeKey} hidden={readOnly} />
       {!readOnly && (
         <button type="button" className="btn danger" onClick={onDelete}>
           Delete node

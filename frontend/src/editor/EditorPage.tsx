@@ -12,7 +12,7 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, ApiError } from "../api/client";
+import { api, ApiError, editorApi } from "../api/client";
 import type {
   Issue,
   JsonSchema,
@@ -31,12 +31,15 @@ import { useRunEvents } from "../runs/useRunEvents";
 import { AUTOSAVE_DELAY_MS, canAutosave, Debouncer, readAutosavePref, writeAutosavePref } from "./autosave";
 import { readClipboard, writeClipboard } from "./clipboard";
 import { NodePanel, SelectionPanel, WorkflowPanel } from "./ConfigPanel";
-import { EditorActionsContext, RunStepsContext, type EditorActions } from "./context";
+import { EditorActionsContext, ExpressionEnvContext, RunStepsContext, type EditorActions, type ExpressionEnv } from "./context";
+import { runDataOf, useLatestRun, useUpstreamFields } from "./lastRun";
 import { nodeTypes } from "./nodeTypes";
 import { DRAG_MIME, NOTE_MIME, Palette } from "./Palette";
-import { PublishDialog } from "./PublishDialog";
+import { PublishDialog, type PublishOutcome } from "./PublishDialog";
+import type { ReviewedVersion } from "./apiTypes";
 import { RunDialog } from "./RunDialog";
 import { indexNodeTypes } from "./serialize";
+import { ShareButton } from "./ShareDialog";
 import { ShortcutsDialog } from "./ShortcutsDialog";
 import { VersionsDialog } from "./VersionsDialog";
 import { WebhookDialog } from "./WebhookDialog";
@@ -123,7 +126,9 @@ function Editor({
   const runStatus = live.status ?? run?.status;
 
   // The finished run's steps (inputs, output, error) for the node badges and "Last run".
-  const [runDetail, setRunDetail] = useState<{ runId: number; steps: Record<string, Step> } | null>(null);
+  const [runDetail, setRunDetail] = useState<{ runId: number; steps: Record<string, Step>; inputs?: unknown } | null>(
+    null,
+  );
   const runId = run?.id ?? null;
   // Refetched whenever the run status changes or another step finishes (inputs/output are not on the socket).
   const doneSteps = Object.values(live.steps).filter(
@@ -138,7 +143,7 @@ function Editor({
         if (cancelled) return;
         const steps: Record<string, Step> = {};
         for (const st of d.steps) steps[st.node_id] = st;
-        setRunDetail({ runId, steps });
+        setRunDetail({ runId, steps, inputs: d.inputs });
       },
       () => {},
     );
@@ -153,6 +158,30 @@ function Editor({
     for (const [nodeId, st] of Object.entries(detail)) out[nodeId] = { ...out[nodeId], ...st };
     return out;
   }, [live.steps, runDetail, runId]);
+
+  // The expression picker and preview use this editor's run, else the workflow's latest run.
+  const latestRun = useLatestRun(workflow.id);
+  const previewRun = useMemo(() => {
+    if (runId == null) return latestRun;
+    const inputs = runDetail && runDetail.runId === runId ? runDetail.inputs : undefined;
+    return { runId, data: runDataOf(inputs, runSteps) };
+  }, [runId, runDetail, runSteps, latestRun]);
+
+  // A version sent for review (publish-review policy) that nobody decided yet.
+  const [pendingReview, setPendingReview] = useState<number | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.versions(workflow.id).then(
+      (page) => {
+        const pending = (page.results as ReviewedVersion[]).find((v) => v.review?.status === "pending");
+        if (live) setPendingReview(pending ? pending.number : null);
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [workflow.id]);
 
   const applyIssues = useCallback((list: Issue[]) => {
     setIssues(list);
@@ -366,10 +395,15 @@ function Editor({
     setDialog("publish");
   }
 
-  async function publish(note: string): Promise<number> {
-    const v = await api.publishWorkflow(wf.id, note || undefined);
+  async function publish(note: string): Promise<PublishOutcome> {
+    const v = await editorApi.publish(wf.id, note || undefined);
+    if (v.review?.status === "pending") {
+      setPendingReview(v.number);
+      return { number: v.number, pending: true };
+    }
+    setPendingReview(null);
     setWf((w) => ({ ...w, published_version: v.number }));
-    return v.number;
+    return { number: v.number, pending: false };
   }
 
   const onConnect = useCallback(
@@ -457,6 +491,14 @@ function Editor({
   const selected = state.nodes.filter((n) => n.selected);
   const selectedNotes = state.notes.filter((n) => n.selected).length;
   const selectedNode = selected.length === 1 && !selectedNotes ? selected[0] : null;
+  const upstream = useUpstreamFields(selectedNode?.id ?? null, state.nodes, state.edges, index, previewRun?.data ?? null);
+  const expressionEnv = useMemo<ExpressionEnv | null>(
+    () =>
+      selectedNode
+        ? { workflowId: wf.id, nodeId: selectedNode.id, fields: upstream, runId: previewRun?.runId ?? null }
+        : null,
+    [selectedNode?.id, wf.id, upstream, previewRun?.runId], // eslint-disable-line react-hooks/exhaustive-deps
+  );
   const saveLabel =
     save.kind === "saving" ? "Saving…" : save.kind === "error" ? "Save failed" : dirty ? "Unsaved changes" : "Saved";
 
@@ -470,6 +512,11 @@ function Editor({
           {saveLabel}
         </span>
         {wf.published_version != null && <span className="muted">published v{wf.published_version}</span>}
+        {pendingReview != null && (
+          <span className="badge status-waiting" data-testid="review-pending" title="Another builder must approve it in the review inbox">
+            v{pendingReview} sent for review
+          </span>
+        )}
         <div className="toolbar-actions">
           <div className="btn-group" role="group" aria-label="Edit history">
             <button
@@ -532,6 +579,7 @@ function Editor({
           <button type="button" className="btn" aria-haspopup="dialog" onClick={() => setDialog("versions")}>
             Versions
           </button>
+          {wf.can_edit && <ShareButton workflowId={wf.id} workflowName={meta.name} />}
           {wf.can_edit && state.nodes.some((n) => n.data.typeKey === "trigger.webhook") && (
             <button type="button" className="btn" aria-haspopup="dialog" onClick={() => setDialog("webhook")}>
               Webhook
@@ -643,6 +691,7 @@ function Editor({
           </div>
         </div>
         {selectedNode ? (
+          <ExpressionEnvContext.Provider value={expressionEnv}>
           <NodePanel
             key={`${selectedNode.id}:${state.restored}`}
             node={selectedNode}
@@ -657,6 +706,7 @@ function Editor({
             }
             lastRun={run ? (runSteps[selectedNode.id] ?? null) : undefined}
           />
+          </ExpressionEnvContext.Provider>
         ) : selected.length + selectedNotes > 1 ? (
           <SelectionPanel
             nodes={selected.length}

@@ -14,8 +14,14 @@ export function issuesFromError(err: unknown): Issue[] | null {
   return null;
 }
 
+/** The new version, and whether it waits for a review (publish-review policy) instead of going live. */
+export interface PublishOutcome {
+  number: number;
+  pending: boolean;
+}
+
 interface Props {
-  onPublish: (note: string) => Promise<number>;
+  onPublish: (note: string) => Promise<PublishOutcome>;
   onIssues: (issues: Issue[]) => void;
   onClose: () => void;
 }
@@ -23,7 +29,7 @@ interface Props {
 export function PublishDialog({ onPublish, onIssues, onClose }: Props) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
-  const [version, setVersion] = useState<number | null>(null);
+  const [version, setVersion] = useState<PublishOutcome | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [issues, setIssues] = useState<Issue[] | null>(null);
 
@@ -50,9 +56,16 @@ export function PublishDialog({ onPublish, onIssues, onClose }: Props) {
     <Dialog title="Publish workflow" onClose={onClose}>
       {version !== null ? (
         <div className="dialog-form">
-          <p className="check-ok" role="status" data-testid="published-version">
-            Published version {version}
-          </p>
+          {version.pending ? (
+            <p className="check-ok" role="status" data-testid="publish-review-pending">
+              Sent for review: version {version.number} goes live when another builder approves it in the review
+              inbox. Until then the current version stays live.
+            </p>
+          ) : (
+            <p className="check-ok" role="status" data-testid="published-version">
+              Published version {version.number}
+            </p>
+          )}
           <div className="dialog-actions">
             <button type="button" className="btn primary" onClick={onClose} autoFocus>
               Done

@@ -5,7 +5,17 @@ import { Dialog } from "../components/Dialog";
 import { fmtTime } from "../components/format";
 import { ErrorBox, Loading } from "../components/States";
 import { StaticFlow } from "./ReadOnlyCanvas";
+import type { ReviewedVersion } from "./apiTypes";
 import { toFlow } from "./serialize";
+
+/** Why a version is not live: a draft test run, or its publish review. */
+export function versionState(v: ReviewedVersion): string {
+  const review = v.review?.status;
+  if (review === "pending") return "waiting for review";
+  if (review === "rejected") return "rejected in review";
+  if (review === "superseded") return "review superseded";
+  return "test run";
+}
 
 /** A side of the comparison: a version number or the current draft. */
 export type Ref = number | "draft";
@@ -66,7 +76,7 @@ function DiffCanvas({ document, marks, types }: { document: WorkflowDocument; ma
   return <StaticFlow nodes={nodes} edges={edges} fitViewOptions={FIT_VIEW} />;
 }
 
-function DiffView({ workflowId, from, to, types }: { workflowId: number; from: number; to: Ref; types: NodeType[] }) {
+export function DiffView({ workflowId, from, to, types }: { workflowId: number; from: number; to: Ref; types: NodeType[] }) {
   const [state, setState] = useState<
     { diff: VersionDiff; before: WorkflowDocument; after: WorkflowDocument } | { error: unknown } | null
   >(null);
@@ -250,7 +260,7 @@ export function VersionsDialog({ workflow, types, readOnly, dirty, onRestored, o
                       />
                     </td>
                     <td>
-                      v{v.number} {!v.published && <span className="muted">(test run)</span>}
+                      v{v.number} {!v.published && <span className="muted">({versionState(v)})</span>}
                     </td>
                     <td>{v.note || <span className="muted">—</span>}</td>
                     <td>{v.created_by ?? "—"}</td>

@@ -1,12 +1,24 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Navigate, useNavigate, useSearchParams } from "react-router-dom";
-import { ApiError } from "../api/client";
+import { ApiError, governanceApi, type AuthConfig } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
 import { errorParts } from "../components/States";
 
 function safeNext(next: string | null): string {
   // Only same-site paths: never redirect to another origin.
   return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+}
+
+/** Why the provider sign-in was refused (``/login?sso_error=CODE``, set by the OIDC callback). */
+export const SSO_ERRORS: Record<string, string> = {
+  SSO_NO_ROLE: "Your account is not in any group that has access to Baton. Ask an administrator.",
+  SSO_INACTIVE: "Your Baton account is deactivated. Ask an administrator.",
+  SSO_PROVIDER_ERROR: "The single sign-on provider could not be reached. Try again later.",
+  SSO_FAILED: "Single sign-on failed. Try again.",
+};
+
+export function ssoStartUrl(loginUrl: string, next: string): string {
+  return next === "/" ? loginUrl : `${loginUrl}?${new URLSearchParams({ next })}`;
 }
 
 export function LoginPage() {
@@ -18,6 +30,20 @@ export function LoginPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const next = safeNext(params.get("next"));
+  const ssoError = params.get("sso_error");
+  const [config, setConfig] = useState<AuthConfig | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    governanceApi
+      .authConfig()
+      .then((c) => live && setConfig(c))
+      .catch(() => live && setConfig(null));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const sso = config?.sso.enabled ? config.sso : null;
 
   if (!checking && user) return <Navigate to={next} replace />;
 
@@ -49,6 +75,21 @@ export function LoginPage() {
             {error}
           </div>
         )}
+        {!error && ssoError && (
+          <div className="state state-error" role="alert">
+            {SSO_ERRORS[ssoError] ?? SSO_ERRORS.SSO_FAILED}
+          </div>
+        )}
+        {sso && (
+          <>
+            <a className="btn primary sso-button" href={ssoStartUrl(sso.login_url, next)}>
+              {sso.label || "Sign in with SSO"}
+            </a>
+            <p className="muted login-or" aria-hidden="true">
+              or with a Baton password
+            </p>
+          </>
+        )}
         <div className="field">
           <label htmlFor="login-username">Username</label>
           <input
@@ -71,7 +112,7 @@ export function LoginPage() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </div>
-        <button type="submit" className="btn primary" disabled={busy}>
+        <button type="submit" className={sso ? "btn" : "btn primary"} disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>

@@ -1,13 +1,14 @@
 import { useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, featureApi } from "../api/client";
-import type { LlmAttempt, RunDetail, Step, StepStatus } from "../api/types";
+import type { RunDetail, StepStatus } from "../api/types";
 import { fmtCost, fmtDuration, fmtJson, fmtTime } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
 import { ReadOnlyCanvas } from "../editor/ReadOnlyCanvas";
 import { workflowOrder } from "./order";
+import { StepTries, stepTries, triesSummary, type StepWithTries } from "./StepTries";
 import { isFinal, useRunEvents } from "./useRunEvents";
 
 export function RunPage() {
@@ -25,20 +26,23 @@ export function RunPage() {
 
 const RERUNNABLE = new Set(["succeeded", "failed", "skipped", "outcome_unknown"]);
 
-/** The LLM tries of a step: `meta.attempts`, or `attempts` itself when a server sends the list. */
-function llmAttempts(step: Partial<Step> | undefined): LlmAttempt[] {
-  if (!step) return [];
-  const fromMeta = step.meta?.attempts;
-  if (Array.isArray(fromMeta)) return fromMeta;
-  const raw: unknown = step.attempts;
-  return Array.isArray(raw) ? (raw as LlmAttempt[]) : [];
+/** Child runs a `flow.subworkflow` / `logic.loop` step started: from its output, or while it
+ * waits from its `request.runs` ({key: run id}). */
+function childRunIds(step: unknown): string[] {
+  const s = (step ?? {}) as { output?: unknown; request?: unknown };
+  const out = (s.output ?? {}) as { run_id?: unknown; run_ids?: unknown };
+  if (Array.isArray(out.run_ids)) return out.run_ids.map(String);
+  if (typeof out.run_id === "string") return [out.run_id];
+  const req = (s.request ?? {}) as { kind?: unknown; runs?: unknown };
+  if (req.kind === "children" && req.runs && typeof req.runs === "object") return Object.values(req.runs).map(String);
+  return [];
 }
 
 interface StepRowProps {
   nodeId: string;
   label: string;
   type: string;
-  step?: Partial<Step>;
+  step?: StepWithTries;
   /** Live (streamed) text of an LLM step, when any arrived on this page. */
   liveText?: string;
   /** Set when the step may start a re-run (the run is final, the step ended). */
@@ -50,7 +54,8 @@ function StepRow({ nodeId, label, type, step, liveText, onRerunFrom, rerunBusy }
   const [open, setOpen] = useState(false);
   const tokens = step && (step.tokens_in != null || step.tokens_out != null) ? `${step.tokens_in ?? 0} → ${step.tokens_out ?? 0}` : "—";
   const running = step?.status === "running" || step?.status === "retrying";
-  const tries = llmAttempts(step);
+  const tries = stepTries(step);
+  const fallback = triesSummary(tries);
   const attemptCount = typeof step?.attempts === "number" ? step.attempts : tries.length || undefined;
   const showLive = liveText !== undefined || (running && type === "llm.prompt");
   return (
@@ -93,44 +98,27 @@ function StepRow({ nodeId, label, type, step, liveText, onRerunFrom, rerunBusy }
           {running && <span className="live-caret" aria-hidden="true" />}
         </div>
       )}
-      {step?.reason && !open ? <p className="step-reason muted">{step.reason}</p> : null}
+      {(step?.reason || fallback) && !open ? (
+        <p className="step-reason muted">
+          {fallback ? <span data-testid={`step-fallback-${nodeId}`}>Tries: {fallback}. </span> : null}
+          {step?.reason}
+        </p>
+      ) : null}
       {open && (
         <div className="step-body">
-          {step?.reason ? <p className="muted">{step.reason}</p> : null}
+          {step?.reason && tries.length === 0 ? <p className="muted">{step.reason}</p> : null}
           {attemptCount != null && attemptCount > 1 ? <p className="muted">Attempts: {attemptCount}</p> : null}
-          {tries.length > 0 && (
-            <>
-              <h4>Model attempts</h4>
-              <table className="table attempts" data-testid={`step-attempts-${nodeId}`}>
-                <thead>
-                  <tr>
-                    <th>#</th>
-                    <th>Model</th>
-                    <th>Outcome</th>
-                    <th>HTTP</th>
-                    <th>Duration</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {tries.map((a, i) => (
-                    <tr key={i}>
-                      <td>{i + 1}</td>
-                      <td>{a.model}</td>
-                      <td className={a.outcome === "ok" ? "" : "error-inline"}>
-                        {a.outcome}
-                        {a.error_code ? ` (${a.error_code})` : ""}
-                      </td>
-                      <td>{a.http_status ?? "—"}</td>
-                      <td>{fmtDuration(a.duration_ms)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          )}
+          <StepTries nodeId={nodeId} tries={tries} reason={step?.reason} />
           {typeof step?.meta?.copied_from_run === "number" && (
             <p className="muted">
               Copied from <Link to={`/runs/${step.meta.copied_from_run}`}>run #{step.meta.copied_from_run}</Link> (not run again).
+            </p>
+          )}
+          {childRunIds(step).length > 0 && (
+            <p className="muted" data-testid={`step-children-${nodeId}`}>
+              Child runs: {childRunIds(step).map((rid, i) => (
+                <span key={rid}>{i > 0 ? ", " : ""}<Link to={`/runs/${rid}`}>#{rid}</Link></span>
+              ))}
             </p>
           )}
           <h4>Inputs</h4>
@@ -167,7 +155,7 @@ function RunView({ run, refresh }: { run: RunDetail; refresh: () => void }) {
   if (Object.keys(live.texts).length > 0) keptTexts.current = live.texts;
   const texts = Object.keys(live.texts).length > 0 ? live.texts : keptTexts.current;
   const steps = useMemo(() => {
-    const by: Record<string, Partial<Step>> = {};
+    const by: Record<string, StepWithTries> = {};
     for (const s of run.steps) by[s.node_id] = s;
     for (const [nodeId, patch] of Object.entries(live.steps)) by[nodeId] = { ...by[nodeId], ...patch };
     return by;

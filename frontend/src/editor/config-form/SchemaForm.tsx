@@ -2,7 +2,8 @@
 import { useEffect, useId, useState, type ReactNode } from "react";
 import type { JsonSchema } from "../../api/types";
 import { defaultsFor, humanize, normalize } from "./schema";
-import { ConnectorPicker, JsonField, ModelListInput, ModelPicker } from "./widgets";
+import { ExpressionField } from "./ExpressionField";
+import { ConnectorPicker, JsonField, ModelListInput, ModelPicker, WorkflowPicker } from "./widgets";
 
 
 interface FormProps {
@@ -161,6 +162,27 @@ function Field({ name, schema, root, required, value, onChange, disabled }: Fiel
   if (s.type === "string" || (!s.type && widget && ["textarea", "expression"].includes(widget))) {
     const str = typeof current === "string" ? current : current == null ? "" : String(current);
     const set = (v: string) => onChange(v === "" && nullable ? null : v);
+    // JMESPath (`widget: expression`) and `{{ }}` templates (`template: true`): picker + preview.
+    if (widget === "expression" || s.ui?.template === true) {
+      return (
+        <ExpressionField
+          common={common}
+          kind={widget === "expression" ? "expression" : "template"}
+          field={name}
+          value={str}
+          onChange={set}
+          multiline={widget === "expression" || widget === "textarea"}
+          rows={widget === "expression" ? 3 : 6}
+          minLength={s.minLength}
+          maxLength={s.maxLength}
+          label={title}
+          help={help}
+        />
+      );
+    }
+    if (widget === "workflow-picker" || widget === "workflow") {
+      return wrap(<WorkflowPicker common={common} value={str} onChange={set} />);
+    }
     if (widget === "textarea" || widget === "expression") {
       return wrap(
         <textarea

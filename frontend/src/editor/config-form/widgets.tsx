@@ -1,7 +1,8 @@
-// Config widgets fed by the API (`ui.widget`): model-picker, model-list, json, connector-picker.
+// Config widgets fed by the API (`ui.widget`): model-picker, model-list, json, connector-picker,
+// workflow-picker.
 import { useEffect, useState } from "react";
-import { featureApi } from "../../api/client";
-import type { ConnectorRef, ModelInfo, ModelList } from "../../api/types";
+import { editorApi, featureApi } from "../../api/client";
+import type { ConnectorRef, ModelInfo, ModelList, WorkflowSummary } from "../../api/types";
 
 type Common = { id: string; disabled?: boolean; "aria-describedby"?: string; required: boolean };
 
@@ -21,6 +22,7 @@ function cached<T>(load: () => Promise<T>): () => Promise<T> {
 
 export const loadModels = cached<ModelList>(() => featureApi.models());
 export const loadConnectors = cached<ConnectorRef[]>(() => featureApi.connectorChoices());
+export const loadWorkflows = cached<WorkflowSummary[]>(() => editorApi.workflowChoices());
 
 function useLoaded<T>(load: () => Promise<T>): { data: T | null; error: boolean } {
   const [state, setState] = useState<{ data: T | null; error: boolean }>({ data: null, error: false });
@@ -290,5 +292,34 @@ export function ConnectorPicker({
       ))}
       {!known && <option value={value}>{data ? `${value} (not found)` : value}</option>}
     </select>
+  );
+}
+
+/** A published workflow, by id (`ui.widget: workflow-picker`; the config holds the id as a string). */
+export function WorkflowPicker({ common, value, onChange }: { common: Common; value: string; onChange: (v: string) => void }) {
+  const { data, error } = useLoaded(loadWorkflows);
+  if (error) return <input {...common} value={value} placeholder="workflow id" onChange={(e) => onChange(e.target.value)} />;
+  const published = (data ?? []).filter((w) => w.published_version != null);
+  const chosen = (data ?? []).find((w) => String(w.id) === value);
+  const known = value === "" || published.some((w) => String(w.id) === value);
+  return (
+    <>
+      <select {...common} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{published.length || !data ? "— choose a workflow —" : "— no published workflow yet —"}</option>
+        {published.map((w) => (
+          <option key={w.id} value={String(w.id)}>
+            {w.name} (#{w.id}, v{w.published_version})
+          </option>
+        ))}
+        {!known && (
+          <option value={value}>
+            {!data ? value : chosen ? `${chosen.name} (#${chosen.id}, not published)` : `#${value} (not found)`}
+          </option>
+        )}
+      </select>
+      {chosen && chosen.published_version == null && (
+        <small className="error-inline">This workflow has no published version: publish it first.</small>
+      )}
+    </>
   );
 }
