@@ -16,7 +16,8 @@ def built_frontend(settings, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/policies", "/admin/connectors", "/admin/users", "/admin/models", "/workflows/3", "/inbox"]
+    "path",
+    ["/admin/policies", "/admin/connectors", "/admin/users", "/admin/models", "/workflows/3", "/inbox"],
 )
 def test_a_reload_of_an_app_page_serves_the_app(built_frontend, path):
     response = APIClient().get(path)

@@ -69,5 +69,7 @@ def _set_policies(admin) -> None:
     shot = os.environ.get("BATON_POLICY_SHOT")
     if shot:
         admin.goto("/admin/policies")  # a full load of the page, fresh from the server
-        expect(admin.locator("[data-testid^=policy-row-]", has_text="Reply to a customer email")).to_have_count(1)
+        expect(
+            admin.locator("[data-testid^=policy-row-]", has_text="Reply to a customer email")
+        ).to_have_count(1)
         admin.screenshot(path=shot, full_page=True)
