@@ -5,7 +5,8 @@ The context every expression sees::
     {"trigger": <the run's trigger input>,
      "steps": {<node_id>: <that node's output>},   # succeeded steps only
      "run": {"id": <run id>},
-     "vars": {}}
+     "vars": {},
+     "review": {...}}                               # only in a review round (docs/engine.md)
 
 Templates embed expressions as ``{{ steps.draft.text }}``: strings are inserted as-is, null as
 the empty string, anything else as compact JSON.
@@ -274,7 +275,19 @@ def check_template(template: str) -> list[tuple[int, str]]:
 
 
 def expression_context(
-    *, trigger: Any, steps: Mapping[str, Any], run_id: str, variables: Mapping[str, Any] | None = None
+    *,
+    trigger: Any,
+    steps: Mapping[str, Any],
+    run_id: str,
+    variables: Mapping[str, Any] | None = None,
+    review: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build the documented expression context."""
-    return {"trigger": trigger, "steps": dict(steps), "run": {"id": run_id}, "vars": dict(variables or {})}
+    """Build the documented expression context.
+
+    ``review`` (only for a node that runs again in a review round, see docs/engine.md):
+    ``{round, feedback, decided_by, previous, history, by}``; absent otherwise.
+    """
+    context = {"trigger": trigger, "steps": dict(steps), "run": {"id": run_id}, "vars": dict(variables or {})}
+    if review is not None:
+        context["review"] = dict(review)
+    return context

@@ -134,6 +134,17 @@ class RunStore(Protocol):
         """
         ...
 
+    def reset_steps(
+        self, run_id: str, *, fence: int, steps: Sequence[StepRecord], events: Sequence[Event] = ()
+    ) -> None:
+        """Replace several step records at once and append events, in one atomic write: all
+        of them or none (a review round sends nodes back to run again; see docs/engine.md).
+
+        Raises:
+            LeaseLost: the fence no longer matches (nothing is written).
+        """
+        ...
+
     def finish(
         self,
         run_id: str,
@@ -250,6 +261,9 @@ class EmailMessage:
     subject: str
     body: str
     sender: str = ""
+    connector: str | None = None
+    """Name of an ``smtp`` connector to deliver through (its host, credentials and from address);
+    None = the server's default transport. The run's policy must allow it (``allowed_connectors``)."""
 
 
 class Mailer(Protocol):

@@ -321,6 +321,8 @@ def validate_workflow(doc_or_workflow: Mapping[str, Any] | Workflow, registry: N
             )
         )
 
+    _redraft_issues(nodes, types, good_edges, issues)
+
     triggers = [n for n in nodes if types.get(n) is not None and types[n].is_trigger]
     if not triggers:
         issues.append(Issue(ErrorCode.TRIGGER_MISSING, "The workflow needs a trigger node to start from."))
@@ -360,6 +362,41 @@ def validate_workflow(doc_or_workflow: Mapping[str, Any] | Workflow, registry: N
                     )
                 )
     return issues
+
+
+def _redraft_issues(
+    nodes: Mapping[str, Node], types: Mapping[str, NodeType], edges: list[Edge], out: list[Issue]
+) -> None:
+    """``human.approval``'s ``redraft_from`` must name a node upstream of it (review rounds)."""
+    predecessors: dict[str, list[str]] = {n: [] for n in nodes}
+    for edge in edges:
+        predecessors[edge.target].append(edge.source)
+    for node_id, node in nodes.items():
+        node_type = types.get(node_id)
+        target = node.config.get("redraft_from") if isinstance(node.config, Mapping) else None
+        if (
+            node_type is None
+            or node_type.key != "human.approval"
+            or not isinstance(target, str)
+            or not target
+        ):
+            continue
+        ancestors: set[str] = set()
+        todo = [node_id]
+        while todo:
+            for source in predecessors.get(todo.pop(), []):
+                if source not in ancestors:
+                    ancestors.add(source)
+                    todo.append(source)
+        if target not in ancestors:
+            what = "there is no such node" if target not in nodes else "it is not upstream of this node"
+            out.append(
+                Issue(
+                    ErrorCode.NODE_CONFIG_INVALID,
+                    f"Node '{node_id}', field 'redraft_from': '{target}' cannot be redrafted ({what}).",
+                    node_id,
+                )
+            )
 
 
 def validate_or_raise(doc: Mapping[str, Any] | Workflow, registry: NodeRegistry) -> Workflow:

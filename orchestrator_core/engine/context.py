@@ -65,6 +65,7 @@ class RunContext:
         previous_request: JSON = None,
         usage: UsageLedger | None = None,
         memory: ConversationMemory | None = None,
+        budget_queue: str = budget.DEFAULT_QUEUE,
     ) -> None:
         self.run_id = run_id
         self.node_id = node_id
@@ -77,8 +78,11 @@ class RunContext:
         self._clock: Clock = clock or SystemClock()
         self._incoming: dict[str, JSON] = dict(incoming or {})
         self.policy: RunPolicy = policy or RunPolicy()
-        self.subruns: SubRuns | None = subruns
-        """Child runs (``flow.subworkflow``, ``logic.loop``); None where the runtime has none."""
+        self._subruns: SubRuns | None = subruns
+        self.used_subruns = False
+        """True once the node looked at `subruns` (the runner then records its children's usage)."""
+        self.budget_queue = budget_queue
+        """The queue of a budget approval (``on_budget=approve``)."""
         self._usage = usage
         self.memory: ConversationMemory | None = memory
         """Conversations by session key (LLM nodes' ``memory``); None where the runtime has none."""
@@ -93,6 +97,16 @@ class RunContext:
         """The last part of this context's effect keys (``run:node:<item>``); see `scoped`."""
         self.literal_fields: frozenset[str] = frozenset()
         """Config fields `render` leaves as they are (see `scoped`)."""
+
+    @property
+    def subruns(self) -> SubRuns | None:
+        """Child runs (``flow.subworkflow``, ``logic.loop``); None where the runtime has none."""
+        self.used_subruns = True
+        return self._subruns
+
+    @subruns.setter
+    def subruns(self, value: SubRuns | None) -> None:
+        self._subruns = value
 
     @property
     def previous_request(self) -> JSON:
@@ -221,6 +235,9 @@ class RunContext:
             spend=spend,
             already_approved=granted is not None,
             ask=self.interrupt,
+            queue=self.budget_queue,
+            # A re-park on the same budget approval keeps its key (and so its inbox item).
+            key=_approval_key(self._previous_request) if self._resume is None else None,
         )
         if checked.allowance is not None:
             self.meta[budget.ALLOWANCE_KEY] = {k: dict(v) for k, v in checked.allowance.items()}
@@ -295,12 +312,29 @@ class RunContext:
             raise NodeError("The run was cancelled.", code=ErrorCode.RUN_CANCELLED)
 
     def interrupt(self, request: JSON) -> JSON:
-        if self._resume is not None:
+        """The answer to ``request`` when the step is resuming with one, else park (`Interrupt`).
+
+        The step's answer goes only to a request of the same kind as the one it parked with
+        (`budget.park_kind`: a budget approval, or the same ``approval_key``): a node that parks
+        for different things in one step (an ``llm.agent`` meeting a budget approval, then a tool
+        approval) never takes one decision for the other; it parks again instead.
+        """
+        if self._resume is not None and (
+            self._previous_request is None
+            or budget.park_kind(self._previous_request) == budget.park_kind(request)
+        ):
             return self._resume
         raise Interrupt(request)
 
     def emit(self, event_type: str, data: Mapping[str, Any]) -> None:
         self.events.append(Event(event_type, self.node_id, dict(data)))
+
+
+def _approval_key(request: JSON) -> str | None:
+    """The key of a budget approval the step parked with (None for any other request)."""
+    if budget.is_budget_request(request) and isinstance(request, Mapping):
+        return str(request["approval_key"])
+    return None
 
 
 def _known_not_sent(exc: NodeError) -> bool:

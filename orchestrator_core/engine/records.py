@@ -10,12 +10,14 @@ from orchestrator_core.ports import StepRecord
 
 def step_to_dict(step: StepRecord) -> dict[str, Any]:
     """A step as JSON: ``{node_id, status, attempts, inputs, output, error, started_at, ended_at,
-    duration_ms, model, tokens_in, tokens_out, cost_usd, reason, tries, request}``.
+    duration_ms, model, tokens_in, tokens_out, cost_usd, children_cost_usd, reason, tries, request}``.
 
     Datetimes are ISO 8601 strings; model, tokens, cost, reason and tries come from ``step.meta``.
     ``attempts`` counts the node's attempts (retries); ``tries`` lists every model call the node
     made, in order (``{model, outcome, error_code?, http_status, duration_ms}``: a fallback shows
     the model that failed and the one that answered), ``[]`` for a node that called none.
+    ``children_cost_usd`` is what the child runs of a loop, sub-workflow or agent step spent (not
+    part of ``cost_usd``, so that usage never counts a child twice).
     """
     meta = step.meta or {}
     duration_ms: int | None = None
@@ -35,10 +37,24 @@ def step_to_dict(step: StepRecord) -> dict[str, Any]:
         "tokens_in": int(meta.get("tokens_in") or 0),
         "tokens_out": int(meta.get("tokens_out") or 0),
         "cost_usd": float(meta.get("cost_usd") or 0.0),
+        "children_cost_usd": float(meta.get("children_cost_usd") or 0.0),
         "reason": meta.get("reason"),
         "tries": _tries(meta.get("attempts")),
         "request": step.request,
+        **_rounds(meta),
     }
+
+
+def _rounds(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """``{round, rounds}`` for a step that review rounds sent back (see docs/engine.md): the round
+    it is in and a summary of each earlier one (``{round, status, output, error, started_at,
+    ended_at, cost_usd}``); nothing for any other step."""
+    earlier = meta.get("rounds")
+    if not isinstance(earlier, list) or not earlier:
+        return {}
+    keys = ("round", "status", "output", "error", "started_at", "ended_at", "cost_usd")
+    summary = [{k: r.get(k) for k in keys} for r in earlier if isinstance(r, Mapping)]
+    return {"round": len(summary) + 1, "rounds": summary}
 
 
 def _tries(value: Any) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,12 +22,20 @@ from pydantic import ValidationError
 
 from orchestrator_core.engine.context import RunContext
 from orchestrator_core.engine.records import step_to_dict
-from orchestrator_core.engine.step import edge_active, failed_unhandled, fired, ready_nodes, run_outcome
+from orchestrator_core.engine.step import (
+    REDO_KIND,
+    edge_active,
+    failed_unhandled,
+    fired,
+    is_redo,
+    ready_nodes,
+    run_outcome,
+)
 from orchestrator_core.errors import BatonError, ErrorCode, LeaseLost, NodeError, WorkflowInvalid
 from orchestrator_core.expressions import expression_context
 from orchestrator_core.graph import Node, Workflow
-from orchestrator_core.llm.budget import StepsUsage
-from orchestrator_core.nodes.base import Interrupt, NodeResult, NodeType
+from orchestrator_core.llm.budget import ALLOWANCE_KEY, StepsUsage
+from orchestrator_core.nodes.base import Interrupt, NodeResult, NodeType, Redo
 from orchestrator_core.nodes.registry import NodeRegistry
 from orchestrator_core.nodes.settings import ERROR_PORT, NodeSettings, parse_settings
 from orchestrator_core.policy import RunPolicy, redact_data
@@ -108,6 +116,45 @@ class RunnerServices:
     count this run's own steps only."""
     memory: ConversationMemory | None = None
     """Conversations by session key for LLM nodes' ``memory`` (None: memory is not kept)."""
+    budget_queue: str = "Default"
+    """The approval queue of a budget approval (``on_budget=approve``) when the workflow has no
+    ``human.approval`` node (else that of its first such node; see `budget_queue`)."""
+
+
+def budget_queue(workflow: Workflow, fallback: str = "Default", registry: NodeRegistry | None = None) -> str:
+    """Where a budget approval goes: the queue of the workflow's first ``human.approval`` node
+    (document order; its default queue when the config names none), else ``fallback``."""
+    for node in workflow.nodes:
+        if node.type != "human.approval":
+            continue
+        queue = node.config.get("queue") if isinstance(node.config, Mapping) else None
+        if queue is None and registry is not None:
+            try:
+                field_info = registry.get(node.type, node.type_version).config_model.model_fields.get("queue")
+            except KeyError:
+                field_info = None
+            queue = field_info.default if field_info is not None else None
+        if isinstance(queue, str) and queue.strip():
+            return queue.strip()
+    return fallback or "Default"
+
+
+def children_usage_meta(subruns: Any, run_id: str, node_id: str) -> dict[str, Any]:
+    """``{children_cost_usd, children_tokens_in, children_tokens_out}``: what the node's child
+    runs and all their descendants spent, from the optional ``SubRuns.usage(run_id, node_id)``
+    (a mapping ``{cost_usd, tokens_in, tokens_out}``); empty without it or without children."""
+    usage = getattr(subruns, "usage", None)
+    if not callable(usage):
+        return {}
+    spent = usage(run_id, node_id)
+    if not isinstance(spent, Mapping) or not spent.get("runs"):
+        return {}
+    return {
+        "children_runs": int(spent.get("runs") or 0),
+        "children_cost_usd": float(spent.get("cost_usd") or 0.0),
+        "children_tokens_in": int(spent.get("tokens_in") or 0),
+        "children_tokens_out": int(spent.get("tokens_out") or 0),
+    }
 
 
 def run_timeout_seconds(document: Mapping[str, Any]) -> float | None:
@@ -263,6 +310,57 @@ def checked_output(result: NodeResult) -> dict[str, Any]:
     return output
 
 
+ROUND_META_KEYS = ("rounds", "review", "earlier_usage")
+"""What a step keeps in ``meta`` across review rounds (see `_Advance._redo`)."""
+
+USAGE_KEYS = ("cost_usd", "tokens_in", "tokens_out")
+
+
+def _round_meta(step: StepRecord | None) -> dict[str, Any]:
+    """The review-round keys of a step's meta (``rounds``: earlier rounds, ``review``,
+    ``earlier_usage``: what the earlier rounds spent)."""
+    if step is None or not step.meta:
+        return {}
+    return {k: step.meta[k] for k in ROUND_META_KEYS if k in step.meta}
+
+
+def _usage(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``cost_usd``/``tokens_in``/``tokens_out`` (and ``model``) a step's meta records."""
+    used: dict[str, Any] = {
+        k: v
+        for k in USAGE_KEYS
+        if isinstance(v := meta.get(k), int | float) and not isinstance(v, bool) and v
+    }
+    if used and meta.get("model"):
+        used["model"] = meta["model"]
+    return used
+
+
+def _with_earlier_usage(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The meta with the earlier rounds' spend added: a step's ``cost_usd`` and tokens count
+    all its rounds, so budgets, usage and the run's cost keep what a redone step spent."""
+    out = dict(meta)
+    earlier = meta.get("earlier_usage")
+    if not isinstance(earlier, Mapping):
+        return out
+    for key in USAGE_KEYS:
+        value = earlier.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value:
+            mine = out.get(key)
+            base = mine if isinstance(mine, int | float) and not isinstance(mine, bool) else 0
+            out[key] = base + value if key == "cost_usd" else int(base + value)
+    if "model" not in out and earlier.get("model"):
+        out["model"] = earlier["model"]
+    return out
+
+
+def _redo_of(job: _Job, step: StepRecord) -> Redo | None:
+    """The review round a node asked for (only when it succeeded)."""
+    if job.result is None or step.status != StepStatus.SUCCEEDED:
+        return None
+    return job.result.redo
+
+
 @dataclass
 class _Job:
     """One node execution prepared on the runner thread."""
@@ -339,7 +437,8 @@ class _Advance:
                 break
             now = self.services.clock.now()
             for node_id in skipped:
-                self._save(StepRecord(node_id, StepStatus.SKIPPED, started_at=None, ended_at=now))
+                skip = StepRecord(node_id, StepStatus.SKIPPED, started_at=None, ended_at=now)
+                self._save(replace(skip, meta=_with_earlier_usage(_round_meta(self.steps.get(node_id)))))
             backing_off = {
                 node_id: when
                 for node_id in ready
@@ -452,7 +551,12 @@ class _Advance:
                 job = self._prepare(workflow, node_id)
                 with self._watching_cancel([job]):
                     self._perform(job)
-                self._save(*self._conclude(job))
+                step, events = self._concluded(job)
+                redo = _redo_of(job, step)
+                if redo is not None:  # a review round: the rest of the round is decided anew
+                    self._redo(workflow, step, events, redo)
+                    return self._renew_lease_if_due()
+                self._save(step, events)
                 if not self._renew_lease_if_due():
                     return False
                 if failed_unhandled(self.steps[job.node.id]):
@@ -470,16 +574,81 @@ class _Advance:
                 )
                 if pending and not self._renew_lease_if_due():
                     return False
+        redos: list[tuple[StepRecord, list[Event], Redo]] = []
         for job in jobs:
-            self._save(*self._conclude(job))
+            step, events = self._concluded(job)
+            redo = _redo_of(job, step)
+            if redo is not None:
+                redos.append((step, events, redo))
+            else:
+                self._save(step, events)
+        for step, events, redo in redos:  # after the round's other results (they may be sent back)
+            self._redo(workflow, step, events, redo)
         return self._renew_lease_if_due()
+
+    def _concluded(self, job: _Job) -> tuple[StepRecord, list[Event]]:
+        """`_conclude`, with what the step spent in earlier review rounds added to its meta."""
+        step, events = self._conclude(job)
+        if "earlier_usage" in step.meta:
+            step = replace(step, meta=_with_earlier_usage(step.meta))
+        return step, events
+
+    def _redo(self, workflow: Workflow, final: StepRecord, events: list[Event], redo: Redo) -> None:
+        """A review round: send ``redo.from_node`` and every node after it that has a step
+        (the deciding node included) back, in one atomic `RunStore.reset_steps`.
+
+        Each such step becomes ``queued`` with ``request = {"kind": "redo", "round", "by"}``
+        (`step.is_redo`: it runs again once its inputs are decided) and keeps what it did in
+        earlier rounds in ``meta.rounds`` (the step as `step_to_dict` gives it, plus
+        ``round``); ``meta.review`` is the ``review`` its expressions see when it runs again.
+        """
+        if self.services.policy.redact_pii:
+            final = replace(final, inputs=redact_data(final.inputs), output=redact_data(final.output))
+        review = dict(redo.review)
+        round_no = review.get("round")
+        earlier = round_no - 1 if isinstance(round_no, int) else None
+        order = [n.id for n in workflow.nodes]
+        targets = {redo.from_node}
+        todo = [redo.from_node]
+        while todo:
+            for edge in workflow.outgoing(todo.pop()):
+                if edge.target not in targets:
+                    targets.add(edge.target)
+                    todo.append(edge.target)
+        current = {**self.steps, final.node_id: final}
+        resets: list[StepRecord] = []
+        for node_id in order:
+            old = current.get(node_id)
+            if node_id not in targets or old is None:
+                continue
+            entry = {**{k: v for k, v in step_to_dict(old).items() if k != "rounds"}, "round": earlier}
+            spent, before = _usage(old.meta), old.meta.get("earlier_usage")
+            if isinstance(before, Mapping):  # the entry shows that round's own spend
+                for key in USAGE_KEYS:
+                    entry[key] = max(0, (spent.get(key) or 0) - (before.get(key) or 0))
+            rounds = [*_round_meta(old).get("rounds", []), entry]
+            meta = {"rounds": rounds, "review": review, "earlier_usage": spent}
+            resets.append(
+                StepRecord(
+                    node_id,
+                    StepStatus.QUEUED,
+                    request={"kind": REDO_KIND, "round": round_no, "by": final.node_id},
+                    meta=_with_earlier_usage(meta),
+                )
+            )
+        all_events = [*self.pending, *events, _step_event(final), *(_step_event(r) for r in resets)]
+        self.store.reset_steps(self.run_id, fence=self.fence, steps=resets, events=all_events)
+        self.pending = []
+        for record in resets:
+            self.steps[record.node_id] = record
 
     def _prepare(self, workflow: Workflow, node_id: str) -> _Job:
         clock = self.services.clock
         prev = self.steps.get(node_id)
         retrying = prev is not None and prev.status == StepStatus.RETRYING
         resume = prev.resume if prev is not None else None
-        request = prev.request if prev is not None and not retrying else None
+        request = prev.request if prev is not None and not retrying and not is_redo(prev) else None
+        carried = _round_meta(prev)  # earlier review rounds stay on the step
         running = StepRecord(
             node_id,
             StepStatus.RUNNING,
@@ -487,6 +656,7 @@ class _Advance:
             started_at=clock.now(),
             request=request,
             resume=resume,
+            meta=_with_earlier_usage(carried),
         )
         node = workflow.node(node_id)
         node_type = self.services.registry.get(node.type, node.type_version)  # validated at the start
@@ -502,7 +672,12 @@ class _Advance:
         ctx = RunContext(
             run_id=self.run_id,
             node_id=node_id,
-            context=expression_context(trigger=self.snap.trigger, steps=fired_outputs, run_id=self.run_id),
+            context=expression_context(
+                trigger=self.snap.trigger,
+                steps=fired_outputs,
+                run_id=self.run_id,
+                review=carried.get("review"),
+            ),
             store=self.store,
             llm_client=self.services.llm,
             mailer=self.services.mailer,
@@ -516,7 +691,12 @@ class _Advance:
             previous_request=request,
             usage=self.services.usage or StepsUsage(self.steps),
             memory=self.services.memory,
+            budget_queue=budget_queue(workflow, self.services.budget_queue, self.services.registry),
         )
+        granted = prev.meta.get(ALLOWANCE_KEY) if prev is not None and request is not None else None
+        if granted is not None:  # a budget approval of this step stays granted across its parks
+            ctx.meta[ALLOWANCE_KEY] = _copy(granted)
+        ctx.meta.update(carried)
         ctx.publish_transient = self._transient_publisher()
         return _Job(node, node_type, parse_settings(node.settings), running, ctx, deferred)
 
@@ -563,6 +743,9 @@ class _Advance:
         ctx, running, node = job.ctx, job.running, job.node
         events = [*job.deferred, *ctx.events]
         err = job.error
+        if ctx.used_subruns and self.services.subruns is not None:  # what its child runs spent
+            with suppress(Exception):  # bookkeeping must not fail the step
+                ctx.meta.update(children_usage_meta(self.services.subruns, self.run_id, node.id))
         if err is None and job.result is not None:
             try:
                 output = checked_output(job.result)

@@ -9,6 +9,12 @@ Nothing is persisted and the world is left alone: sending e-mail and non-GET HTT
 fail with ``SIDE_EFFECT_BLOCKED``. LLM calls are made (their cost is in ``meta.cost_usd``);
 GET requests go out through the given `HttpClient`. A node that asks a person or a timer
 (``interrupt``) comes back ``waiting`` with its request.
+
+The workflow's policy applies as in a run (`SingleServices.policy`): allowed models and
+connectors, PII redaction (of prompts and of the result's ``inputs`` and ``output``), and the
+budgets: the per-run budget caps this one call; the per-workflow-day and per-user-month budgets
+count what the `UsageLedger` reports (``usage``), when given. ``on_budget=approve`` answers
+``waiting`` with the budget approval request (a test does not park).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from orchestrator_core.graph import Node
 from orchestrator_core.nodes.base import Interrupt, NodeType
 from orchestrator_core.nodes.registry import NodeRegistry
 from orchestrator_core.nodes.settings import parse_settings
+from orchestrator_core.policy import RunPolicy, redact_data
 from orchestrator_core.ports import (
     JSON,
     Clock,
@@ -38,6 +45,7 @@ from orchestrator_core.ports import (
     RunSnapshot,
     RunStatus,
     StepRecord,
+    UsageLedger,
 )
 
 __all__ = ["DRY_RUN_ID", "SingleResult", "SingleServices", "execute_single"]
@@ -63,6 +71,9 @@ class _NoStore:
         return None
 
     def save_step(self, run_id: str, *, fence: int, step: StepRecord, events: Any = ()) -> None:
+        raise _blocked("Saving a step")
+
+    def reset_steps(self, run_id: str, *, fence: int, steps: Any, events: Any = ()) -> None:
         raise _blocked("Saving a step")
 
     def finish(
@@ -122,6 +133,12 @@ class SingleServices:
     max_seconds: float | None = MAX_TEST_SECONDS
     """An attempt gives up after this long (NODE_TIMEOUT) whatever the node's own timeout; None:
     only the node's ``timeout_seconds`` setting applies (then, without one, no thread is used)."""
+    policy: RunPolicy | None = None
+    """The workflow's effective policy (None: limits nothing)."""
+    usage: UsageLedger | None = None
+    """Spend for the budgets, asked with run id ``"test"`` (None: only this call counts)."""
+    budget_queue: str = "Default"
+    """The queue a budget approval request names."""
 
 
 @dataclass(frozen=True)
@@ -192,14 +209,23 @@ def execute_single(
         http=services.http,
         clock=clock,
         incoming=incoming,
+        policy=services.policy,
+        usage=services.usage,
+        budget_queue=services.budget_queue,
     )
+    redact = services.policy is not None and services.policy.redact_pii
 
     def done(status: Literal["succeeded", "failed", "waiting"], **kwargs: Any) -> SingleResult:
         meta = {**dict(ctx.meta), **kwargs.pop("meta", {})}
         elapsed = max(0, round((clock.monotonic() - started) * 1000))
+        inputs = dict(ctx.inputs)
+        if redact:  # like a run's stored step: no PII in what the builder gets back
+            inputs = redact_data(inputs)
+            if kwargs.get("output") is not None:
+                kwargs["output"] = redact_data(kwargs["output"])
         return SingleResult(
             status,
-            inputs=dict(ctx.inputs),
+            inputs=inputs,
             meta=meta,
             duration_ms=elapsed,
             events=tuple(ctx.events),

@@ -16,6 +16,8 @@ Rules (see ``docs/engine.md``):
 - A waiting step with a ``resume`` answer, and a step left running/queued/retrying (a crashed
   worker, or a retry whose backoff is over), are ready again. The runner, not this function,
   decides when a retrying step's backoff is over.
+- A step sent back by a review round (`is_redo`: queued with ``request.kind == "redo"``) counts
+  as not run yet: it waits for its inputs like a node without a step.
 """
 
 from __future__ import annotations
@@ -28,6 +30,19 @@ from orchestrator_core.ports import RunStatus, StepRecord, StepStatus
 _RESTARTABLE = (StepStatus.RUNNING, StepStatus.QUEUED, StepStatus.RETRYING)
 
 MERGE_KEY = "logic.merge"
+
+
+REDO_KIND = "redo"
+
+
+def is_redo(step: StepRecord | None) -> bool:
+    """True for a step a review round sent back (it runs again once its inputs are decided)."""
+    return (
+        step is not None
+        and step.status == StepStatus.QUEUED
+        and isinstance(step.request, Mapping)
+        and step.request.get("kind") == REDO_KIND
+    )
 
 
 def fired(step: StepRecord) -> bool:
@@ -75,7 +90,7 @@ def ready_nodes(workflow: Workflow, steps: Mapping[str, StepRecord]) -> tuple[li
     skipped: list[str] = []
     for node_id in sorted(incoming):
         step = steps.get(node_id)
-        if step is not None:
+        if step is not None and not is_redo(step):
             if step.status in _RESTARTABLE or (step.status == StepStatus.WAITING and step.resume is not None):
                 ready.append(node_id)
             continue

@@ -39,6 +39,19 @@ class NodeResult:
     """Output ports that fire; None means all of the type's output ports."""
     meta: Mapping[str, Any] = field(default_factory=dict)
     """Recorded on the step: model, tokens, cost_usd, reason..."""
+    redo: Redo | None = None
+    """Send the run back: instead of firing ports, the runner resets ``redo.from_node`` and
+    every node after it (this one included) so they run again (``human.approval`` with
+    ``redraft_from``: a review round). See docs/engine.md, "Review rounds"."""
+
+
+@dataclass(frozen=True)
+class Redo:
+    """A review round: run ``from_node`` and everything after it again, with ``review`` (JSON)
+    in the expression context of the nodes that run again."""
+
+    from_node: str
+    review: Mapping[str, JSON] = field(default_factory=dict)
 
 
 class Interrupt(Exception):  # noqa: N818, RUF100 - a control-flow signal, not an error

@@ -202,6 +202,50 @@ def check_save_step_roundtrip(store: RunStore, create_run: CreateRun, expire: Ex
     _expect(dict(got.meta) == dict(step.meta), "dict(got.meta) == dict(step.meta)")
 
 
+def check_reset_steps_replaces_together_under_the_fence(
+    store: RunStore, create_run: CreateRun, expire: Expire
+) -> None:
+    """reset_steps replaces every given step (others stay); with a stale fence it raises LeaseLost
+    and changes none of them (a review round is all or nothing)."""
+    run_id = create_run(DOCUMENT, {})
+    first = _claimed(store.claim(run_id, owner="a", lease_seconds=60), "a queued run must be claimable")
+    for node_id, text in (("start", "s"), ("draft", "d1"), ("review", "r1")):
+        step = StepRecord(node_id, StepStatus.SUCCEEDED, attempts=1, output={"text": text}, ports=("out",))
+        store.save_step(run_id, fence=first.fence, step=step)
+    redo = {"kind": "redo", "round": 2, "by": "review"}
+    resets = [
+        StepRecord(n, StepStatus.QUEUED, request=redo, meta={"rounds": [{"round": 1, "node_id": n}]})
+        for n in ("draft", "review")
+    ]
+    expire(run_id)
+    second = _claimed(store.claim(run_id, owner="b", lease_seconds=60), "an expired lease must be claimable")
+    try:
+        store.reset_steps(run_id, fence=first.fence, steps=resets, events=[Event("step.status", "draft", {})])
+        raise AssertionError("reset_steps with a stale fence must raise LeaseLost")
+    except LeaseLost:
+        pass
+    expire(run_id)
+    third = _claimed(store.claim(run_id, owner="c", lease_seconds=60), "the run is claimable again")
+    _expect(
+        all(third.steps[n].status == StepStatus.SUCCEEDED for n in ("draft", "review")),
+        "a refused reset_steps must change no step",
+    )
+    _expect(second.fence < third.fence, "every claim must increase the fence")
+    store.reset_steps(run_id, fence=third.fence, steps=resets, events=[Event("step.status", "draft", {})])
+    expire(run_id)
+    fourth = _claimed(store.claim(run_id, owner="d", lease_seconds=60), "the run is claimable again")
+    for node_id in ("draft", "review"):
+        got = fourth.steps[node_id]
+        _expect(StepStatus(got.status) == StepStatus.QUEUED, f"{node_id} must be reset to queued")
+        _expect(got.request == redo, f"{node_id} keeps the redo request")
+        _expect(got.output is None and got.attempts == 0, f"{node_id} has no output after the reset")
+        _expect(
+            dict(got.meta) == {"rounds": [{"round": 1, "node_id": node_id}]}, f"{node_id} keeps its history"
+        )
+    _expect(fourth.steps["start"].output == {"text": "s"}, "a step not named stays as it was")
+    store.reset_steps(run_id, fence=fourth.fence, steps=[])  # nothing to reset is not an error
+
+
 ALL_CHECKS: list[Check] = [
     check_claim_is_exclusive,
     check_fence_rejects_stale_writes,
@@ -209,4 +253,5 @@ ALL_CHECKS: list[Check] = [
     check_effect_abort_lets_a_retry_act,
     check_expired_lease_can_be_reclaimed,
     check_save_step_roundtrip,
+    check_reset_steps_replaces_together_under_the_fence,
 ]

@@ -158,6 +158,15 @@ class InMemoryRunStore:
             run.steps[step.node_id] = step
             self._append(run, events)
 
+    def reset_steps(
+        self, run_id: str, *, fence: int, steps: Sequence[StepRecord], events: Sequence[Event] = ()
+    ) -> None:
+        with self._lock:
+            run = self._fenced(run_id, fence)
+            for step in steps:
+                run.steps[step.node_id] = step
+            self._append(run, events)
+
     def finish(
         self,
         run_id: str,

@@ -37,6 +37,14 @@ class EmailSendConfig(BaseModel):
         description="A template, e.g. {{ steps.review.values.reply }}.",
         json_schema_extra={"ui": {"widget": "textarea", "template": True}},
     )
+    connector: str | None = Field(
+        None,
+        title="Connector",
+        max_length=100,
+        description="An SMTP connector to send through (its server, login and from address); "
+        "empty = the server's default mail transport.",
+        json_schema_extra={"ui": {"widget": "connector-picker", "kind": "smtp"}},
+    )
 
 
 def valid_email(address: str) -> bool:
@@ -50,7 +58,9 @@ def execute(ctx: NodeContext, config: EmailSendConfig, /) -> NodeResult:
     body = ctx.render(config.body, field="body")
     if not valid_email(to):
         raise NodeError(f"{to[:100]!r} is not a valid e-mail address.", code=ErrorCode.INPUT_INVALID)
-    result = ctx.send_email(EmailMessage(to=to, subject=subject, body=body))
+    result = ctx.send_email(
+        EmailMessage(to=to, subject=subject, body=body, connector=config.connector or None)
+    )
     message_id = result.get("message_id") if isinstance(result, Mapping) else None
     return NodeResult(output={"to": to, "subject": subject, "message_id": message_id})
 

@@ -127,7 +127,11 @@ def _fresh_state(messages: list[dict[str, Any]]) -> dict[str, Any]:
 def _saved_state(ctx: NodeContext) -> dict[str, Any] | None:
     request = ctx.previous_request
     state = request.get("agent") if isinstance(request, Mapping) else None
-    if isinstance(state, Mapping) and state.get("v") == STATE_VERSION and state.get("queue"):
+    if (
+        isinstance(state, Mapping)
+        and state.get("v") == STATE_VERSION
+        and (state.get("queue") or state.get("asking"))
+    ):
         copied: dict[str, Any] = json.loads(json.dumps(state))  # a deep, plain copy
         return copied
     return None
@@ -204,7 +208,9 @@ class _Agent:
     def run(self) -> NodeResult:
         if self.resuming:
             self._sync_usage()
-            if self.state.get("child"):
+            if self.state.pop("asking", False):
+                pass  # parked on a budget approval before a model call: ask again (it answers)
+            elif self.state.get("child"):
                 self._resume_child()
             else:
                 self._resume_pending()
@@ -228,17 +234,23 @@ class _Agent:
             redact_pii=config.redact_pii,
             options=options if config.model == "auto" else None,
         )
-        response = self.ctx.llm(
-            LLMRequest(
-                model=config.model,
-                messages=list(self.state["messages"]),
-                temperature=config.temperature,
-                max_tokens=config.max_tokens,
-                purpose="agent",
-                tools=self.openai_tools,
-                **gateway,
-            )
+        request = LLMRequest(
+            model=config.model,
+            messages=list(self.state["messages"]),
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            purpose="agent",
+            tools=self.openai_tools,
+            **gateway,
         )
+        try:
+            response = self.ctx.llm(request)
+        except Interrupt as park:  # a budget approval: keep the agent's progress in the request
+            if not isinstance(park.request, Mapping) or "agent" in park.request:
+                raise
+            self._sync_usage()
+            state = {**json.loads(json.dumps(self.state)), "asking": True}
+            raise Interrupt({**park.request, "agent": state}) from None
         s = self.state
         s["calls"] += 1
         s["tokens_in"] += response.prompt_tokens
@@ -376,7 +388,7 @@ class _Agent:
         subruns = self.ctx.subruns
         child = subruns.children(self.ctx.run_id, self.ctx.node_id).get(pending["key"]) if subruns else None
         if child is None:
-            raise NodeError("The agent's workflow run is gone.", code=ErrorCode.NODE_FAILED)
+            raise NodeError("The agent's workflow run is gone.", code=ErrorCode.SUBWORKFLOW_FAILED)
         self._child_outcome(child)
 
     def _children_request(self) -> dict[str, Any]:
