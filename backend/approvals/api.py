@@ -14,8 +14,11 @@ from backend.approvals import services
 from backend.approvals.examples import example_summary, examples_for_node
 from backend.approvals.models import NOTIFY_EVENTS, Approval
 from backend.approvals.selectors import (
+    approval_counts_for_user,
+    approval_filter,
     approval_get_for_user,
     approval_list_for_user,
+    approval_review_context,
     approval_stats_for_user,
     approval_summary,
     queue_get_for_user,
@@ -37,8 +40,12 @@ from backend.workflows.selectors import workflow_get_for_user
 
 def approval_detail(a: Approval) -> dict[str, Any]:
     votes = list(a.votes.select_related("user").order_by("id"))
+    run_context = approval_review_context(a)
+    fields_schema = run_context.pop("fields_schema")
     return {
         **approval_summary(a),
+        "run_context": run_context,
+        "fields_schema": fields_schema,
         "instructions": a.instructions,
         "context": a.context,
         "fields": a.fields,
@@ -94,6 +101,53 @@ class ApprovalVoteSerializer(AnySerializer):
     created_at = serializers.DateTimeField()
 
 
+class ApprovalRunStepSerializer(AnySerializer):
+    node_id = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    type = serializers.CharField(help_text="Node type key, e.g. `llm.prompt`.")
+    status = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True, help_text="The step's output, cut to 400 characters.")
+    model = serializers.CharField(allow_null=True)
+    cost_usd = serializers.FloatField(allow_null=True)
+    tokens_in = serializers.IntegerField(allow_null=True)
+    tokens_out = serializers.IntegerField(allow_null=True)
+
+
+class ApprovalPassageSerializer(AnySerializer):
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="`source`, `url`, `title` or `id` of the item, else the node id."
+    )
+    text = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+
+
+class ApprovalRunContextSerializer(AnySerializer):
+    trigger = serializers.JSONField(help_text="The run's trigger input.")
+    steps = ApprovalRunStepSerializer(many=True, help_text="Earlier steps of the run, in start order.")
+    passages = ApprovalPassageSerializer(
+        many=True, help_text="Items of upstream outputs named `passages` or `documents` (at most 20)."
+    )
+    cost_usd = serializers.FloatField(help_text="The run's cost so far.")
+
+
+class ApprovalCountsFiguresSerializer(AnySerializer):
+    pending = serializers.IntegerField()
+    due_soon = serializers.IntegerField(help_text="Pending, due within BATON_DUE_SOON_HOURS or overdue.")
+    mine = serializers.IntegerField(help_text="Pending and claimed by you.")
+
+
+class ApprovalQueueCountsSerializer(ApprovalCountsFiguresSerializer):
+    queue = serializers.CharField()
+
+
+class ApprovalCountsSerializer(ApprovalCountsFiguresSerializer):
+    queues = ApprovalQueueCountsSerializer(many=True, help_text="Per queue you may see.")
+
+
+class ApprovalPageSerializer(paginated_of(ApprovalSummarySerializer)):  # type: ignore[misc]
+    counts = ApprovalCountsSerializer(help_text="Unfiltered pending counts of the items you may see.")
+
+
 class ApprovalDetailSerializer(ApprovalSummarySerializer):
     instructions = serializers.CharField(allow_blank=True, help_text="Markdown.")
     context = serializers.DictField(child=serializers.CharField(), help_text="Read-only facts, label → text.")  # type: ignore[assignment]
@@ -115,10 +169,15 @@ class ApprovalDetailSerializer(ApprovalSummarySerializer):
     escalate_to = serializers.CharField(allow_null=True, help_text="Queue name.")
     escalated_at = serializers.DateTimeField(allow_null=True)
     votes = ApprovalVoteSerializer(many=True)
+    run_context = ApprovalRunContextSerializer(help_text="What produced the draft.")
+    fields_schema = serializers.JSONField(
+        allow_null=True,
+        help_text="The node's JSON Schema of the editable fields (object with `properties`), or null: "
+        "every field is free text.",
+    )
 
 
 _APPROVAL_CONFLICTS = "Already decided (`APPROVAL_DECIDED`) or claimed by someone else (`APPROVAL_CLAIMED`)."
-_DECIDED = [s for s in Approval.Status.values if s not in ("pending", "cancelled")]
 
 
 class ApprovalListApi(APIView):
@@ -136,21 +195,39 @@ class ApprovalListApi(APIView):
                 "filter; else one status.",
             ),
             OpenApiParameter("queue", OpenApiTypes.STR, description="Only items of this queue (name)."),
+            OpenApiParameter(
+                "due_soon",
+                OpenApiTypes.BOOL,
+                description="`1`: only pending items due within BATON_DUE_SOON_HOURS (24) or overdue.",
+            ),
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description="`1`: only items claimed by you."),
             PAGE_PARAMETER,
         ],
-        responses={200: paginated_of(ApprovalSummarySerializer), **error_responses(401, 404)},
+        responses={200: ApprovalPageSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
-        qs = approval_list_for_user(user=request_user(request))
-        status = request.query_params.get("status", "pending")
-        if status == "decided":
-            qs = qs.filter(status__in=_DECIDED)
-        elif status != "all":
-            qs = qs.filter(status=status)
-        queue = request.query_params.get("queue")
-        if queue:
-            qs = qs.filter(queue__name=queue)
-        return paginated(self, request, qs, approval_summary)
+        user = request_user(request)
+        params = request.query_params
+        qs = approval_filter(
+            approval_list_for_user(user=user),
+            user=user,
+            status=params.get("status") or "pending",
+            queue=params.get("queue") or None,
+            due_soon=_flag(params, "due_soon"),
+            mine=_flag(params, "mine"),
+        )
+        response = paginated(self, request, qs, approval_summary)
+        response.data["counts"] = approval_counts_for_user(user=user)
+        return response
+
+
+def _flag(params: Any, name: str) -> bool:
+    value = (params.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ApiError(f"'{name}' must be 1 or 0.", code="BAD_REQUEST")
 
 
 class ApprovalDetailApi(APIView):

@@ -150,7 +150,58 @@ def approval_release(*, approval: Approval, user: User) -> Approval:
 DECISIONS = ("approve", "reject", "request_changes")
 
 
-def _validate_edited(approval: Approval, edited: Any) -> dict[str, str]:
+def approval_fields_schema(approval: Approval) -> dict[str, Any] | None:
+    """The ``fields_schema`` the node asked with (kept in its step's request), or None."""
+    from backend.runs.models import StepRun
+
+    request = (
+        StepRun.objects.filter(run_id=approval.run_id, node_id=approval.node_id)
+        .values_list("request", flat=True)
+        .first()
+    )
+    schema = request.get("fields_schema") if isinstance(request, dict) else None
+    return schema if isinstance(schema, dict) else None
+
+
+def _schema_problem(prop: dict[str, Any], value: Any) -> str | None:
+    """Why ``value`` does not match one property of a ``fields_schema`` (None: it does)."""
+    kind = prop.get("type", "string")
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "string" and not isinstance(value, str):
+        return "must be text"
+    if kind == "boolean" and not isinstance(value, bool):
+        return "must be true or false"
+    if kind == "number" and not is_number:
+        return "must be a number"
+    if kind == "integer" and not (is_number and float(value).is_integer()):
+        return "must be a whole number"
+    enum = prop.get("enum")
+    if isinstance(enum, list) and value not in enum:
+        return f"must be one of {', '.join(map(str, enum))}"
+    if isinstance(value, str):
+        if isinstance(prop.get("maxLength"), int) and len(value) > prop["maxLength"]:
+            return f"at most {prop['maxLength']} characters"
+        if isinstance(prop.get("minLength"), int) and len(value) < prop["minLength"]:
+            return f"at least {prop['minLength']} characters"
+    if is_number:
+        low, high = prop.get("minimum"), prop.get("maximum")
+        if isinstance(low, (int, float)) and value < low:
+            return f"at least {low}"
+        if isinstance(high, (int, float)) and value > high:
+            return f"at most {high}"
+    return None
+
+
+def _as_draft_text(value: Any) -> str:
+    """A typed value as the draft would spell it (``true``, ``3``), to tell real edits apart."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _validate_edited(approval: Approval, edited: Any) -> dict[str, Any]:
     edited = edited or {}
     if not isinstance(edited, dict):
         raise ApiError("'edited' must be an object of field values.", code="BAD_REQUEST")
@@ -161,14 +212,33 @@ def _validate_edited(approval: Approval, edited: Any) -> dict[str, str]:
             code="BAD_REQUEST",
             details=[{"field": f, "message": "not an editable field"} for f in unknown],
         )
+    schema = approval_fields_schema(approval)
+    props = schema.get("properties") if schema else None
+    props = props if isinstance(props, dict) else {}
+    problems = [
+        {"field": name, "message": problem}
+        for name, value in edited.items()
+        if isinstance(props.get(name), dict) and (problem := _schema_problem(props[name], value))
+    ]
+    if problems:
+        raise ApiError(
+            "Some edited fields do not match the form: "
+            + "; ".join(f"{p['field']} {p['message']}" for p in problems)
+            + ".",
+            code="FIELDS_INVALID",
+            details=problems,
+        )
+    typed = {name for name in edited if isinstance(props.get(name), dict)}
     for name, value in edited.items():
+        if name in typed and not isinstance(value, str):
+            continue
         if not isinstance(value, str) or len(value) > MAX_FIELD_CHARS:
             raise ApiError(
                 f"Field '{name}' must be text of at most {MAX_FIELD_CHARS} characters.",
                 code="BAD_REQUEST",
                 details=[{"field": name, "message": "invalid value"}],
             )
-    return {k: v for k, v in edited.items() if v != approval.fields.get(k)}
+    return {k: v for k, v in edited.items() if _as_draft_text(v) != approval.fields.get(k)}
 
 
 def _resume_step(approval: Approval, answer: dict[str, Any]) -> None:
@@ -257,10 +327,10 @@ def approval_decide(
             )
             approval.refresh_from_db()
             return approval
-        merged: dict[str, str] = {}
+        merged: dict[str, Any] = {}
         for vote in approving:  # the last approver's edits win over earlier ones
             merged.update(vote.edited or {})
-        changed = {k: v for k, v in merged.items() if v != approval.fields.get(k)}
+        changed = {k: v for k, v in merged.items() if _as_draft_text(v) != approval.fields.get(k)}
     status = {
         "approve": Approval.Status.APPROVED,
         "reject": Approval.Status.REJECTED,

@@ -43,7 +43,7 @@ def test_run_review_edit_approve_and_send(open_page):
     reviewer = open_page("reviewer")
     reviewer.get_by_role("link", name=re.compile("Review inbox")).click()
     reviewer.get_by_role("link", name="Reply to carol@example.com: Refund for order 1234").click()
-    expect(reviewer.get_by_text(CUSTOMER["Message"])).to_be_visible()
+    expect(reviewer.get_by_test_id("review-context").get_by_text(CUSTOMER["Message"])).to_be_visible()
     draft = reviewer.get_by_role("textbox", name="reply")
     expect(draft).to_have_value(re.compile(r"Hello Carol"))
     edited = draft.input_value() + "\n" + EDIT

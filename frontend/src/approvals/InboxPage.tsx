@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
-import { api } from "../api/client";
+import { api, reviewApi } from "../api/client";
 import { fmtTime } from "../components/format";
 import { notifyInboxChanged, onInboxChanged } from "../components/inboxEvents";
 import { Pager } from "../components/Pager";
@@ -8,6 +8,7 @@ import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
 import { Dialog } from "../components/Dialog";
 import { approvalStatus } from "./due";
+import { apiQuery, countsFor, emptyMessage, filtersFromParams, paramsFromFilters, type InboxFilters } from "./inboxFilters";
 import { INBOX_SHORTCUTS, inboxKeyAction, moveSelection } from "./inboxKeys";
 import { QuickDecisionDialog } from "./QuickDecisionDialog";
 import { ApprovalBadge, DueText } from "./ReviewPage";
@@ -21,10 +22,17 @@ const TABS = [
 
 export function InboxPage() {
   const [params, setParams] = useSearchParams();
-  const status = params.get("status") ?? "pending";
-  const page = Number(params.get("page") ?? "1") || 1;
+  const filters = filtersFromParams(params);
+  const { status, page, queue, dueSoon, mine } = filters;
+  const setFilters = (change: Partial<InboxFilters>) =>
+    setParams(paramsFromFilters({ ...filters, page: 1, ...change }));
   const navigate = useNavigate();
-  const { data, error, loading, reload } = useApi(() => api.approvals({ status, page }), [status, page]);
+  const { data, error, loading, reload } = useApi(
+    () => reviewApi.list(apiQuery(filters)),
+    [status, page, queue, dueSoon, mine],
+  );
+  const counts = countsFor(data?.counts, queue);
+  const [claimError, setClaimError] = useState<string | null>(null);
   const [selected, setSelected] = useState(0);
   const [quick, setQuick] = useState<{ id: number; decision: "approve" | "reject" } | null>(null);
   const [help, setHelp] = useState(false);
@@ -61,6 +69,16 @@ export function InboxPage() {
         if (e.target instanceof Element && e.target.closest("a, button")) return;
         e.preventDefault();
         navigate(`/inbox/${item.id}`);
+      } else if (action === "claim" || action === "release") {
+        if (item.status !== "pending") return;
+        e.preventDefault();
+        setClaimError(null);
+        (action === "claim" ? api.claimApproval(item.id) : api.releaseApproval(item.id))
+          .then(() => {
+            notifyInboxChanged();
+            void reloadRef.current(true);
+          })
+          .catch((err: unknown) => setClaimError(err instanceof Error ? err.message : String(err)));
       } else if (item.status === "pending") {
         e.preventDefault();
         setQuick({ id: item.id, decision: action === "approve" ? "approve" : "reject" });
@@ -69,13 +87,16 @@ export function InboxPage() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [navigate]);
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
 
   // Every fresh list refreshes the top bar's badge: the pending tab already knows the number.
   useEffect(() => {
     if (!data) return;
-    // Only the pending tab knows the badge's number; other tabs leave it to the socket.
-    if (status === "pending") notifyInboxChanged({ pending: data.count });
-  }, [data, status]);
+    // `counts.pending` is the badge's number whatever the filters; old servers: the pending tab.
+    if (data.counts) notifyInboxChanged({ pending: data.counts.pending });
+    else if (status === "pending" && !queue && !dueSoon && !mine) notifyInboxChanged({ pending: data.count });
+  }, [data, status, queue, dueSoon, mine]);
 
   function onRowClick(e: MouseEvent<HTMLTableRowElement>, href: string) {
     // The title link handles itself; a drag that selected text is not a click.
@@ -123,20 +144,74 @@ export function InboxPage() {
               type="button"
               className={`tab ${status === value ? "active" : ""}`}
               aria-pressed={status === value}
-              onClick={() => setParams(value === "pending" ? {} : { status: value })}
+              onClick={() => setFilters({ status: value })}
             >
               {label}
+              {value === "pending" && counts ? <span className="count" data-testid="count-pending">{counts.pending}</span> : null}
             </button>
           ))}
         </div>
         </div>
       </div>
+      <div className="inbox-filters" role="group" aria-label="More filters">
+        <label className="inline-field">
+          Queue{" "}
+          <select
+            value={queue}
+            aria-label="Queue"
+            data-testid="queue-filter"
+            onChange={(e) => setFilters({ queue: e.target.value })}
+          >
+            <option value="">All queues</option>
+            {(data?.counts?.queues ?? []).map((q) => (
+              <option key={q.queue} value={q.queue}>
+                {q.queue} ({q.pending})
+              </option>
+            ))}
+            {queue && !(data?.counts?.queues ?? []).some((q) => q.queue === queue) ? <option value={queue}>{queue}</option> : null}
+          </select>
+        </label>
+        <button
+          type="button"
+          className={`chip ${dueSoon ? "active" : ""}`}
+          aria-pressed={dueSoon}
+          data-testid="chip-due-soon"
+          onClick={() => setFilters({ dueSoon: !dueSoon })}
+        >
+          Due soon{counts ? <span className="count">{counts.due_soon}</span> : null}
+        </button>
+        <button
+          type="button"
+          className={`chip ${mine ? "active" : ""}`}
+          aria-pressed={mine}
+          data-testid="chip-mine"
+          onClick={() => setFilters({ mine: !mine })}
+        >
+          Assigned to me{counts ? <span className="count">{counts.mine}</span> : null}
+        </button>
+        {(queue || dueSoon || mine) && (
+          <button
+            type="button"
+            className="link-btn"
+            onClick={() => setParams(paramsFromFilters({ ...filters, queue: "", dueSoon: false, mine: false, page: 1 }))}
+          >
+            Clear filters
+          </button>
+        )}
+      </div>
+      {claimError && (
+        <p className="error-inline" role="alert" data-testid="claim-error">
+          {claimError}
+        </p>
+      )}
       {loading && !data ? (
         <Loading />
       ) : error ? (
         <ErrorBox error={error} onRetry={() => void reload()} />
       ) : !data || data.results.length === 0 ? (
-        <Empty>Nothing to review</Empty>
+        <Empty>
+          <span data-testid="inbox-empty">{emptyMessage(filters)}</span>
+        </Empty>
       ) : (
         <>
           <table className="table" ref={tableRef} aria-label="Review items">
@@ -185,7 +260,15 @@ export function InboxPage() {
                       <span className="muted">1</span>
                     )}
                   </td>
-                  <td>{a.claimed_by ?? <span className="muted">—</span>}</td>
+                  <td data-testid={`claimed-${a.id}`}>
+                    {a.claimed_by ? (
+                      <span className="claim-holder" title={`${a.claimed_by} is reviewing this item`}>
+                        {a.claimed_by}
+                      </span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td>
                     <ApprovalBadge status={approvalStatus(a)} />
                   </td>
@@ -198,7 +281,7 @@ export function InboxPage() {
             page={page}
             hasPrev={!!data.previous}
             hasNext={!!data.next}
-            onPage={(p) => setParams({ ...(status !== "pending" ? { status } : {}), page: String(p) })}
+            onPage={(p) => setParams(paramsFromFilters({ ...filters, page: p }))}
           />
         </>
       )}

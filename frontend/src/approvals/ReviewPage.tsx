@@ -1,14 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { api, ApiError, featureApi } from "../api/client";
+import { api, ApiError, reviewApi } from "../api/client";
 import type { ApprovalDecision, ApprovalDetail } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { fmtTime } from "../components/format";
 import { Markdown } from "../components/Markdown";
 import { notifyInboxChanged } from "../components/inboxEvents";
 import { ErrorBox, Loading, errorParts } from "../components/States";
+import { inboxKeyAction } from "./inboxKeys";
 import { useApi } from "../components/useApi";
+import { SchemaForm } from "../editor/config-form/SchemaForm";
 import { approvalStatus, approvalStatusLabel, formatDue } from "./due";
+import { EditDiff, ReviewContext } from "./ReviewContext";
+import { changedValues, draftValues, formSchema, valueText, type FieldValue } from "./reviewFields";
 
 /** A status badge with a readable label ("changes requested"); the class keeps the raw status. */
 export function ApprovalBadge({ status, testId }: { status: string; testId?: string }) {
@@ -80,7 +84,8 @@ function Review({ initial }: { initial: ApprovalDetail }) {
   const { user } = useAuth();
   const navigate = useNavigate();
   const [approval, setApproval] = useState(initial);
-  const [fields, setFields] = useState<Record<string, string>>(() => ({ ...initial.fields }));
+  const schema = initial.fields_schema?.properties ? initial.fields_schema : null;
+  const [fields, setFields] = useState<Record<string, FieldValue>>(() => draftValues(initial.fields, schema));
   const [comment, setComment] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -100,10 +105,27 @@ function Review({ initial }: { initial: ApprovalDetail }) {
   const blocked = claimRefused || fourEyesBlocks(approval, user?.username);
   const pending = approval.status === "pending" && !outcome && !myVote && !blocked;
 
+  const [releasing, setReleasing] = useState(false);
+  const release = useCallback(() => {
+    claimTried.current = true; // released on purpose: do not claim it again on our own
+    setReleasing(true);
+    api
+      .releaseApproval(approval.id)
+      .then((a) => {
+        setApproval(a);
+        notifyInboxChanged();
+      })
+      .catch(setError)
+      .finally(() => setReleasing(false));
+  }, [approval.id]);
+
   const claim = useCallback(() => {
     api
       .claimApproval(approval.id)
-      .then(setApproval)
+      .then((a) => {
+        setApproval(a);
+        notifyInboxChanged();
+      })
       .catch((e) => {
         // Someone else got it first: show who, keep the page usable.
         if (e instanceof ApiError && e.status === 409) void api.approval(approval.id).then(setApproval).catch(() => {});
@@ -129,10 +151,9 @@ function Review({ initial }: { initial: ApprovalDetail }) {
       setCommentError(null);
       setBusy(true);
       setError(null);
-      const edited: Record<string, string> = {};
-      for (const [k, v] of Object.entries(fields)) if (v !== initial.fields[k]) edited[k] = v;
+      const edited = changedValues(fields, initial.fields);
       try {
-        const done = await featureApi.decide(approval.id, {
+        const done = await reviewApi.decide(approval.id, {
           decision,
           edited,
           comment,
@@ -160,18 +181,33 @@ function Review({ initial }: { initial: ApprovalDetail }) {
     [busy, pending, fields, initial.fields, approval.id, approval.payload_hash, comment, navigate],
   );
 
+  const mine = !!user && approval.claimed_by === user.username;
+  const keyState = useRef({ mine, claimable: false });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
         e.preventDefault();
         void decide("approve");
+        return;
+      }
+      // c claims, u releases (as in the inbox list), unless the reviewer types or a dialog is open.
+      const action = inboxKeyAction(e);
+      if (action === "claim" && keyState.current.claimable) {
+        e.preventDefault();
+        claim();
+      } else if (action === "release" && keyState.current.mine) {
+        e.preventDefault();
+        release();
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [decide]);
+  }, [decide, claim, release]);
 
   const claimedByOther = approval.claimed_by && user && approval.claimed_by !== user.username;
+  const claimable = approval.status === "pending" && !approval.claimed_by && !blocked && !outcome && !myVote;
+  keyState.current = { mine: mine && approval.status === "pending" && !outcome, claimable };
+  const decidedEdits = (approval.edited ?? {}) as Record<string, unknown>;
 
   return (
     <main className="page review-page">
@@ -194,7 +230,35 @@ function Review({ initial }: { initial: ApprovalDetail }) {
         <div><dt>Workflow</dt><dd>{approval.workflow.name}</dd></div>
         <div><dt>Run</dt><dd><Link to={`/runs/${approval.run_id}`}>Run #{approval.run_id}</Link></dd></div>
         <div><dt>Created</dt><dd>{fmtTime(approval.created_at)}</dd></div>
-        <div><dt>Claimed by</dt><dd data-testid="claimed-by">{approval.claimed_by ?? "—"}</dd></div>
+        <div>
+          <dt>Claimed by</dt>
+          <dd>
+            <span data-testid="claimed-by">{approval.claimed_by ?? "—"}</span>
+            {mine && approval.status === "pending" && !outcome && (
+              <button
+                type="button"
+                className="btn small claim-action"
+                disabled={releasing}
+                onClick={release}
+                title="Give the item back to the queue (u)"
+                data-testid="release"
+              >
+                Release
+              </button>
+            )}
+            {claimable && (
+              <button
+                type="button"
+                className="btn small claim-action"
+                onClick={claim}
+                title="Take the item for review (c)"
+                data-testid="claim"
+              >
+                Claim
+              </button>
+            )}
+          </dd>
+        </div>
         {approval.due_at && (
           <div>
             <dt>Due</dt>
@@ -251,7 +315,7 @@ function Review({ initial }: { initial: ApprovalDetail }) {
       {Object.keys(approval.context ?? {}).length > 0 && (
         <section className="card">
           <h2>Context</h2>
-          <dl className="context">
+          <dl className="context" data-testid="review-context">
             {Object.entries(approval.context).map(([k, v]) => (
               <div key={k}>
                 <dt>{k}</dt>
@@ -261,6 +325,7 @@ function Review({ initial }: { initial: ApprovalDetail }) {
           </dl>
         </section>
       )}
+      {approval.run_context && <ReviewContext context={approval.run_context} />}
       {(required > 1 || votes.length > 0) && (
         <section className="card">
           <h2>Votes</h2>
@@ -289,18 +354,61 @@ function Review({ initial }: { initial: ApprovalDetail }) {
         }}
       >
         <h2>Your review</h2>
-        {Object.keys(fields).map((name) => (
-          <div className="field" key={name}>
-            <label htmlFor={`review-field-${name}`}>{name}</label>
-            <textarea
-              id={`review-field-${name}`}
-              rows={8}
-              value={fields[name]}
-              readOnly={!pending}
-              onChange={(e) => setFields((f) => ({ ...f, [name]: e.target.value }))}
+        {schema ? (
+          <div data-testid="fields-form">
+            <SchemaForm
+              schema={formSchema(schema)}
+              value={fields}
+              disabled={!pending}
+              onChange={(v) =>
+                setFields((f) => {
+                  const next: Record<string, FieldValue> = { ...f };
+                  for (const [k, val] of Object.entries(v)) {
+                    if (typeof val === "string" || typeof val === "number" || typeof val === "boolean") next[k] = val;
+                    else if (val == null && typeof initial.fields[k] === "string") next[k] = "";
+                  }
+                  return next;
+                })
+              }
             />
+            {pending &&
+              Object.keys(schema.properties ?? {}).map((name) => (
+                <EditDiff
+                  key={name}
+                  name={name}
+                  before={initial.fields[name] ?? ""}
+                  after={valueText(fields[name])}
+                  label={`${schema.properties?.[name]?.title ?? name}: draft → edited`}
+                />
+              ))}
           </div>
-        ))}
+        ) : null}
+        {Object.keys(fields)
+          .filter((name) => !schema?.properties?.[name])
+          .map((name) => (
+            <div className="field" key={name}>
+              <label htmlFor={`review-field-${name}`}>{name}</label>
+              <textarea
+                id={`review-field-${name}`}
+                rows={8}
+                value={valueText(fields[name])}
+                readOnly={!pending}
+                onChange={(e) => setFields((f) => ({ ...f, [name]: e.target.value }))}
+              />
+              {pending && <EditDiff name={name} before={initial.fields[name] ?? ""} after={valueText(fields[name])} />}
+            </div>
+          ))}
+        {!pending && Object.keys(decidedEdits).length > 0 && (
+          <div className="decided-edits" data-testid="decided-edits">
+            <h3>Edits made by the reviewers</h3>
+            {Object.entries(decidedEdits).map(([name, v]) => (
+              <div key={name}>
+                <strong>{name}</strong>
+                <EditDiff name={name} before={approval.fields[name] ?? ""} after={valueText(v)} label="Draft → approved:" />
+              </div>
+            ))}
+          </div>
+        )}
         <div className="field">
           <label htmlFor="review-comment">Comment</label>
           <textarea

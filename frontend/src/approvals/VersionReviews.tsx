@@ -5,6 +5,7 @@ import { Link } from "react-router-dom";
 import { api, ApiError, editorApi } from "../api/client";
 import type { NodeType } from "../api/types";
 import { fmtTime } from "../components/format";
+import { notifyInboxChanged } from "../components/inboxEvents";
 import { errorParts, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
 import type { VersionReview } from "../editor/apiTypes";
@@ -85,6 +86,7 @@ function ReviewCard({ review, types, onDecided }: { review: VersionReview; types
     try {
       setDone(await editorApi.decideVersionReview(review.id, decision, comment));
       onDecided();
+      notifyInboxChanged(); // the top bar's badge counts pending version reviews too
     } catch (err) {
       setError(decisionError(err));
     } finally {

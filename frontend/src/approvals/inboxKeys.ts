@@ -1,6 +1,6 @@
 /** Keyboard shortcuts of the review inbox list (pure helpers, see InboxPage). */
 
-export type InboxAction = "next" | "prev" | "open" | "approve" | "reject" | "help";
+export type InboxAction = "next" | "prev" | "open" | "approve" | "reject" | "claim" | "release" | "help";
 
 export const INBOX_SHORTCUTS: { keys: string[]; what: string }[] = [
   { keys: ["j", "↓"], what: "Next item" },
@@ -8,6 +8,8 @@ export const INBOX_SHORTCUTS: { keys: string[]; what: string }[] = [
   { keys: ["Enter"], what: "Open the item" },
   { keys: ["a"], what: "Approve the item (after a look at its fields)" },
   { keys: ["r"], what: "Reject the item (asks for a reason)" },
+  { keys: ["c"], what: "Claim the item (you review it)" },
+  { keys: ["u"], what: "Release your claim on the item" },
   { keys: ["?"], what: "Show this help" },
   { keys: ["Esc"], what: "Close a dialog" },
 ];
@@ -20,6 +22,8 @@ const KEYS: Record<string, InboxAction> = {
   Enter: "open",
   a: "approve",
   r: "reject",
+  c: "claim",
+  u: "release",
   "?": "help",
 };
 
