@@ -13,6 +13,7 @@ from backend.common.api import paginated
 from backend.common.schema import PAGE_PARAMETER, AnySerializer, error_responses
 from backend.common.schema import paginated as paginated_of
 from backend.connectors.models import Connector, OutboxMessage
+from backend.connectors.schemas import kinds_schema
 from backend.connectors.selectors import (
     connector_check_admin,
     connector_get_for_user,
@@ -35,6 +36,7 @@ def outbox_to_dict(msg: OutboxMessage) -> dict[str, Any]:
         "body": msg.body,
         "status": msg.status,
         "transport": msg.transport,
+        "connector": msg.connector or None,
         "created_at": msg.created_at.isoformat(),
     }
 
@@ -50,7 +52,10 @@ class OutboxMessageSerializer(AnySerializer):
     subject = serializers.CharField(allow_blank=True)
     body = serializers.CharField(allow_blank=True)
     status = serializers.ChoiceField(choices=OutboxMessage.Status.choices)
-    transport = serializers.CharField(help_text="`outbox` (embedded mode) or `smtp`.")
+    transport = serializers.CharField(
+        help_text="`outbox` (embedded mode), `smtp` (the server's SMTP settings) or `connector`."
+    )
+    connector = serializers.CharField(allow_null=True, help_text="The SMTP connector it was sent through.")
     created_at = serializers.DateTimeField()
 
     def get_fields(self) -> dict[str, Any]:
@@ -95,8 +100,9 @@ class ConnectorSerializer(AnySerializer):
 
 _KIND_HELP = (
     "smtp: config {host, port, username, use_tls, from_email}, secret {password}. "
-    "http: config {base_url, auth_type none|bearer|basic|header, username, header_name}, "
-    "secret {token | password | header_value}. "
+    "http: config {base_url, auth_type none|bearer|basic|header|oauth2_client_credentials, username, "
+    "header_name, token_url, client_id, scope, audience, client_auth basic|post}, "
+    "secret {token | password | header_value | client_secret}. "
     "model: config {provider openai|anthropic|azure|ollama|openai_compatible, base_url, models[]}, "
     "secret {api_key}. slack: config {channel}, secret {webhook_url}."
 )
@@ -161,6 +167,32 @@ class ConnectorListApi(APIView):
         return Response(connector_to_dict(connector, user=request.user), status=201)
 
 
+class ConnectorKindSerializer(AnySerializer):
+    """One connector kind and the JSON Schemas its form is generated from."""
+
+    kind = serializers.ChoiceField(choices=Connector.Kind.choices)
+    title = serializers.CharField()
+    config_schema = serializers.DictField(help_text="JSON Schema of `config`.")
+    secret_schema = serializers.DictField(
+        help_text="JSON Schema of the write-only `secret`. `ui.when` on a property: shown only when "
+        "the named config field has one of the listed values."
+    )
+
+
+class ConnectorKindListApi(APIView):
+    @extend_schema(
+        summary="Connector kinds and their settings schemas",
+        description="Per kind, the JSON Schemas of `config` and `secret` (the admin form is built "
+        "from them).",
+        operation_id="connector_kinds",
+        responses={200: ConnectorKindSerializer(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        assert isinstance(request.user, User)
+        connector_list_for_user(user=request.user)  # builders and admins
+        return Response(kinds_schema())
+
+
 class ConnectorDetailApi(APIView):
     @extend_schema(
         summary="Get a connector",
@@ -217,7 +249,8 @@ class ConnectorTestApi(APIView):
         summary="Test a connector (admins)",
         description=(
             "One read-only check: http GETs the base URL (through the SSRF guard, ok when the status is "
-            "below 500); smtp connects, STARTTLS, logs in and quits; model asks the first model for 5 "
+            "below 500; with OAuth2 client credentials a fresh token is fetched first); smtp connects, "
+            "STARTTLS, logs in and quits; model asks the first model for 5 "
             "tokens; slack only checks that the webhook URL is on hooks.slack.com (nothing is posted)."
         ),
         operation_id="connector_test",

@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from backend.connectors.models import Connector
+from backend.connectors.schemas import OAUTH2
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.net import ConnectorTarget, EgressPolicy, SafeHttpClient
+from orchestrator_core.net.oauth2 import OAuth2ClientCredentials
 from orchestrator_core.net.policy import Resolver
 from orchestrator_core.ports import HttpRequest, HttpResponse
 
@@ -54,6 +56,17 @@ def connector_target(name: str) -> ConnectorTarget:
         headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     elif auth == "header" and config.get("header_name") and secret.get("header_value"):
         headers[str(config["header_name"])] = str(secret["header_value"])
+    oauth2: OAuth2ClientCredentials | None = None
+    if auth == OAUTH2:
+        oauth2 = OAuth2ClientCredentials(
+            token_url=str(config.get("token_url") or ""),
+            client_id=str(config.get("client_id") or ""),
+            client_secret=str(secret.get("client_secret") or ""),
+            scope=str(config.get("scope") or ""),
+            audience=str(config.get("audience") or ""),
+            client_auth=str(config.get("client_auth") or "basic"),
+        )
+        secrets.extend(oauth2.secret_forms())
     secrets.extend(v for v in headers.values() if v)
     return ConnectorTarget(
         name=connector.name,
@@ -61,6 +74,7 @@ def connector_target(name: str) -> ConnectorTarget:
         allowed_hosts=tuple(str(h) for h in (connector.allowed_hosts or [])),
         auth_headers=headers,
         secrets=tuple(sorted(set(secrets), key=len, reverse=True)),
+        oauth2=oauth2,
     )
 
 
@@ -75,3 +89,7 @@ class DjangoHttpClient:
 
     def request(self, request: HttpRequest) -> HttpResponse:
         return self._client.request(request)
+
+    def fetch_token(self, name: str) -> None:
+        """Fetch a fresh OAuth2 token for connector ``name`` (cached, never returned)."""
+        self._client.fetch_token(name)

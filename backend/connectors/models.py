@@ -24,6 +24,9 @@ class OutboxMessage(models.Model):
     body = models.TextField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENT)
     transport = models.CharField(max_length=16, default="outbox")
+    connector = models.CharField(
+        max_length=100, blank=True, help_text="The SMTP connector it was sent through, if any."
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

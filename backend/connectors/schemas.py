@@ -41,12 +41,25 @@ def _check_host(value: str) -> str:
     return value.lower()
 
 
+def _when(field: str, *values: str) -> dict[str, Any]:
+    """UI hint: the form shows the field only when config ``field`` has one of ``values``."""
+    return {"ui": {"when": {"field": field, "values": list(values)}}}
+
+
+OAUTH2 = "oauth2_client_credentials"
+
+
 class SmtpConfig(_Strict):
-    host: str = Field(min_length=1, max_length=253)
-    port: int = Field(default=587, ge=1, le=65535)
-    username: str = Field(default="", max_length=254)
-    use_tls: bool = True
-    from_email: str = Field(default="", max_length=254)
+    host: str = Field(min_length=1, max_length=253, title="SMTP host")
+    port: int = Field(default=587, ge=1, le=65535, title="Port", description="587 (STARTTLS) or 465 (TLS).")
+    username: str = Field(default="", max_length=254, title="Username")
+    use_tls: bool = Field(default=True, title="Use TLS")
+    from_email: str = Field(
+        default="",
+        max_length=254,
+        title="From address",
+        description="Default sender of e-mails sent with it.",
+    )
 
     @field_validator("host")
     @classmethod
@@ -55,19 +68,62 @@ class SmtpConfig(_Strict):
 
 
 class SmtpSecret(_Strict):
-    password: str = Field(default="", max_length=1024)
+    password: str = Field(default="", max_length=1024, title="SMTP password")
 
 
 class HttpConfig(_Strict):
-    base_url: str = Field(min_length=1, max_length=2048)
-    auth_type: Literal["none", "bearer", "basic", "header"] = "none"
-    username: str = Field(default="", max_length=254, description="For auth_type basic.")
-    header_name: str = Field(default="", max_length=100, description="For auth_type header.")
+    base_url: str = Field(
+        min_length=1, max_length=2048, title="Base URL", description="e.g. https://api.example.com"
+    )
+    auth_type: Literal["none", "bearer", "basic", "header", "oauth2_client_credentials"] = Field(
+        default="none", title="Authentication"
+    )
+    username: str = Field(
+        default="", max_length=254, title="Username", json_schema_extra=_when("auth_type", "basic")
+    )
+    header_name: str = Field(
+        default="", max_length=100, title="Header name", json_schema_extra=_when("auth_type", "header")
+    )
+    token_url: str = Field(
+        default="",
+        max_length=2048,
+        title="Token URL",
+        description="OAuth2 token endpoint; its host must be an allowed host.",
+        json_schema_extra=_when("auth_type", OAUTH2),
+    )
+    client_id: str = Field(
+        default="", max_length=500, title="Client ID", json_schema_extra=_when("auth_type", OAUTH2)
+    )
+    scope: str = Field(
+        default="",
+        max_length=1000,
+        title="Scope",
+        description="Optional, space separated.",
+        json_schema_extra=_when("auth_type", OAUTH2),
+    )
+    audience: str = Field(
+        default="",
+        max_length=1000,
+        title="Audience",
+        description="Optional (Auth0-style token endpoints).",
+        json_schema_extra=_when("auth_type", OAUTH2),
+    )
+    client_auth: Literal["basic", "post"] = Field(
+        default="basic",
+        title="Client authentication",
+        description="basic: HTTP basic header; post: client_id and client_secret in the form body.",
+        json_schema_extra=_when("auth_type", OAUTH2),
+    )
 
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_url(value)
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str) -> str:
+        return _check_url(value) if value else value
 
     @field_validator("header_name")
     @classmethod
@@ -78,9 +134,18 @@ class HttpConfig(_Strict):
 
 
 class HttpSecret(_Strict):
-    token: str = Field(default="", max_length=4096)
-    password: str = Field(default="", max_length=1024)
-    header_value: str = Field(default="", max_length=4096)
+    token: str = Field(
+        default="", max_length=4096, title="Bearer token", json_schema_extra=_when("auth_type", "bearer")
+    )
+    password: str = Field(
+        default="", max_length=1024, title="Password", json_schema_extra=_when("auth_type", "basic")
+    )
+    header_value: str = Field(
+        default="", max_length=4096, title="Header value", json_schema_extra=_when("auth_type", "header")
+    )
+    client_secret: str = Field(
+        default="", max_length=4096, title="Client secret", json_schema_extra=_when("auth_type", OAUTH2)
+    )
 
 
 class ModelEntry(_Strict):
@@ -97,9 +162,20 @@ class ModelEntry(_Strict):
 
 
 class ModelConfig(_Strict):
-    provider: Literal["openai", "anthropic", "azure", "ollama", "openai_compatible"]
-    base_url: str = Field(default="", max_length=2048)
-    models: list[str | ModelEntry] = Field(min_length=1, max_length=50)
+    provider: Literal["openai", "anthropic", "azure", "ollama", "openai_compatible"] = Field(title="Provider")
+    base_url: str = Field(
+        default="",
+        max_length=2048,
+        title="Base URL",
+        description="Required for azure, ollama and openai_compatible.",
+    )
+    models: list[str | ModelEntry] = Field(
+        min_length=1,
+        max_length=50,
+        title="Models",
+        description="Model names, one per line.",
+        json_schema_extra={"ui": {"widget": "string-list"}},
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -121,15 +197,17 @@ class ModelConfig(_Strict):
 
 
 class ModelSecret(_Strict):
-    api_key: str = Field(default="", max_length=4096)
+    api_key: str = Field(default="", max_length=4096, title="API key")
 
 
 class SlackConfig(_Strict):
-    channel: str = Field(default="", max_length=80)
+    channel: str = Field(default="", max_length=80, title="Channel", description="Optional, e.g. #alerts")
 
 
 class SlackSecret(_Strict):
-    webhook_url: str = Field(min_length=1, max_length=2048)
+    webhook_url: str = Field(
+        min_length=1, max_length=2048, title="Webhook URL", description="https://hooks.slack.com/…"
+    )
 
     @field_validator("webhook_url")
     @classmethod
@@ -184,6 +262,12 @@ def _cross_checks(kind: str, config: BaseModel, secret: BaseModel) -> list[dict[
                 need("config.header_name", "is required for auth_type header")
             if not s["header_value"]:
                 need("secret.header_value", "is required for auth_type header")
+        if auth == OAUTH2:
+            for name in ("token_url", "client_id"):
+                if not c[name]:
+                    need(f"config.{name}", f"is required for auth_type {OAUTH2}")
+            if not s["client_secret"]:
+                need("secret.client_secret", f"is required for auth_type {OAUTH2}")
     elif kind == "model":
         if c["provider"] in _NEEDS_BASE_URL and not c["base_url"]:
             need("config.base_url", f"is required for provider {c['provider']}")
@@ -230,8 +314,42 @@ def connector_settings_validate(
         raise ConnectorInvalid(problems)
     clean_config = parsed["config"].model_dump()
     clean_secret = {k: v for k, v in parsed["secret"].model_dump().items() if v}
+    token_host = url_host(clean_config["token_url"]) if clean_config.get("auth_type") == OAUTH2 else ""
     if not hosts:
         named = clean_config.get("host") or url_host(clean_config.get("base_url") or "")
         named = named or url_host(clean_secret.get("webhook_url") or "")
-        hosts = [named] if named else []
+        hosts = [h for h in (named, token_host) if h]
+    elif token_host and not host_matches(token_host, hosts):
+        raise ConnectorInvalid(
+            [{"field": "config.token_url", "message": "its host must be one of allowed_hosts"}]
+        )
     return clean_config, clean_secret, sorted(set(hosts))
+
+
+def host_matches(host: str, patterns: list[str]) -> bool:
+    """``host`` is one of ``patterns`` (``*.example.com`` matches sub-domains)."""
+    host = host.lower()
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+def kinds_schema() -> list[dict[str, Any]]:
+    """Per kind, the JSON Schemas of ``config`` and ``secret`` (forms are generated from them).
+
+    ``ui.when`` on a property: shown only when a config field has one of the listed values.
+    """
+    labels = {"smtp": "SMTP", "http": "HTTP API", "model": "Model provider", "slack": "Slack webhook"}
+    return [
+        {
+            "kind": kind,
+            "title": labels[kind],
+            "config_schema": config_model.model_json_schema(),
+            "secret_schema": secret_model.model_json_schema(),
+        }
+        for kind, (config_model, secret_model) in KINDS.items()
+    ]

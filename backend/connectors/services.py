@@ -15,6 +15,7 @@ from backend.common.errors import ApiError, Conflict
 from backend.connectors.models import Connector
 from backend.connectors.schemas import ConnectorInvalid, connector_settings_validate
 from backend.connectors.selectors import connector_check_admin
+from orchestrator_core.net.oauth2 import TOKENS
 
 _UNSET: Any = object()
 
@@ -81,6 +82,7 @@ def connector_update(
 ) -> Connector:
     """Partial update. Without ``secret`` the stored secret is kept; with it, it is replaced whole."""
     connector_check_admin(user=user)
+    TOKENS.forget(connector.name)  # cached OAuth2 tokens of the old settings
     before = {
         "name": connector.name,
         "kind": connector.kind,
@@ -132,4 +134,5 @@ def connector_delete(*, connector: Connector, user: User, request: Any = None) -
         target=connector,
         data={"name": connector.name, "kind": connector.kind},
     )
+    TOKENS.forget(connector.name)
     connector.delete()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import smtplib
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from urllib.parse import urlsplit
 from backend.accounts.models import User
 from backend.audit.services import audit_record
 from backend.connectors.http import DjangoHttpClient, allowed_private_hosts
+from backend.connectors.mail import PinnedSMTP, PinnedSMTPSSL
 from backend.connectors.models import Connector
+from backend.connectors.schemas import OAUTH2
 from orchestrator_core.errors import ErrorCode, NodeError
 from orchestrator_core.net import EgressPolicy
 from orchestrator_core.ports import HttpRequest, LLMRequest
@@ -42,6 +43,11 @@ def _node_error(exc: NodeError) -> CheckResult:
 
 
 def _check_http(connector: Connector) -> CheckResult:
+    client = DjangoHttpClient()
+    details: dict[str, Any] = {}
+    if (connector.config or {}).get("auth_type") == OAUTH2:
+        client.fetch_token(connector.name)  # CONNECTOR_AUTH_FAILED when the client is refused
+        details["oauth2_token"] = "fetched"  # noqa: S105 - a status word, not the token
     request = HttpRequest(
         method="GET",
         url="",
@@ -49,35 +55,14 @@ def _check_http(connector: Connector) -> CheckResult:
         timeout_seconds=TIMEOUT_SECONDS,
         max_response_bytes=64 * 1024,
     )
-    response = DjangoHttpClient().request(request)
+    response = client.request(request)
     ok = response.status < 500
+    token_note = "Got an OAuth2 token; the" if details else "The"
     return CheckResult(
         ok,
-        f"The server answered HTTP {response.status}.",
-        {"status": response.status, "url": response.url},
+        f"{token_note} server answered HTTP {response.status}.",
+        {**details, "status": response.status, "url": response.url},
     )
-
-
-class _PinnedSMTP(smtplib.SMTP):
-    """Connects to the address the egress policy checked (no second DNS lookup); TLS still
-    verifies the host name."""
-
-    def __init__(self, address: str, **kwargs: Any) -> None:
-        self._address = address
-        super().__init__(**kwargs)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        return socket.create_connection((self._address, port), timeout)
-
-
-class _PinnedSMTPSSL(smtplib.SMTP_SSL):
-    def __init__(self, address: str, **kwargs: Any) -> None:
-        self._address = address
-        super().__init__(**kwargs)
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        raw = socket.create_connection((self._address, port), timeout)
-        return self.context.wrap_socket(raw, server_hostname=host)
 
 
 def _check_smtp(connector: Connector) -> CheckResult:
@@ -93,9 +78,9 @@ def _check_smtp(connector: Connector) -> CheckResult:
     implicit_tls = port == 465
     server: smtplib.SMTP
     if implicit_tls:
-        server = _PinnedSMTPSSL(address, timeout=TIMEOUT_SECONDS, context=context)
+        server = PinnedSMTPSSL(address, timeout=TIMEOUT_SECONDS, context=context)
     else:
-        server = _PinnedSMTP(address, timeout=TIMEOUT_SECONDS)
+        server = PinnedSMTP(address, timeout=TIMEOUT_SECONDS)
     steps = ["connect"]
     try:
         code, _ = server.connect(host, port)

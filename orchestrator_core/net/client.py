@@ -10,6 +10,7 @@ only here, only for the connector's allowed hosts, and redacted from whatever co
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 import threading
 import time
@@ -22,6 +23,13 @@ import httpcore
 import httpx
 
 from orchestrator_core.errors import ErrorCode, NodeError
+from orchestrator_core.net.oauth2 import (
+    MAX_TOKEN_RESPONSE_BYTES,
+    TOKEN_TIMEOUT_SECONDS,
+    TOKENS,
+    OAuth2ClientCredentials,
+    TokenCache,
+)
 from orchestrator_core.net.policy import DestinationNotAllowed, EgressPolicy, normalize_host
 from orchestrator_core.ports import HttpRequest, HttpResponse
 
@@ -59,6 +67,8 @@ class ConnectorTarget:
     auth_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Values redacted from responses and errors (tokens, passwords, header values)."""
+    oauth2: OAuth2ClientCredentials | None = field(default=None, repr=False)
+    """OAuth2 client credentials: a bearer token is fetched (and cached) for each request."""
 
     def host_allowed(self, host: str) -> bool:
         name = normalize_host(host)
@@ -196,6 +206,15 @@ class _GuardedTransport(httpx.HTTPTransport):
         )
 
 
+def _redact_error(exc: NodeError, secrets: tuple[str, ...]) -> None:
+    exc.message = _redact_text(exc.message, secrets)
+    exc.args = (exc.message,)
+    if isinstance(exc.details, Mapping):
+        exc.details = {
+            k: _redact_text(v, secrets) if isinstance(v, str) else v for k, v in exc.details.items()
+        }
+
+
 def _redact_text(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret:
@@ -217,6 +236,7 @@ class SafeHttpClient:
         policy: the SSRF policy (allowlist, resolver).
         connectors: looks up ``http`` connectors by name; None = requests naming one fail.
         max_redirects: hops followed (each re-checked); more is an HTTP_ERROR.
+        tokens: the OAuth2 token cache (default: the process-wide one).
     """
 
     def __init__(
@@ -225,24 +245,98 @@ class SafeHttpClient:
         policy: EgressPolicy | None = None,
         connectors: ConnectorLookup | None = None,
         max_redirects: int = MAX_REDIRECTS,
+        tokens: TokenCache | None = None,
     ) -> None:
         self.policy = policy or EgressPolicy()
         self._connectors = connectors
         self.max_redirects = max_redirects
+        self.tokens = TOKENS if tokens is None else tokens
+
+    def _connector(self, name: str) -> ConnectorTarget:
+        if self._connectors is None:
+            raise NodeError("Connectors are not available here.", code=ErrorCode.NODE_CONFIG_INVALID)
+        return self._connectors(name)
 
     def request(self, request: HttpRequest) -> HttpResponse:
-        connector: ConnectorTarget | None = None
-        if request.connector:
-            if self._connectors is None:
-                raise NodeError("Connectors are not available here.", code=ErrorCode.NODE_CONFIG_INVALID)
-            connector = self._connectors(request.connector)
-        secrets = connector.secrets if connector else ()
+        connector = self._connector(request.connector) if request.connector else None
+        secrets = list(connector.secrets) if connector else []
         try:
+            if connector is not None and connector.oauth2 is not None:
+                return self._send_oauth2(request, connector, secrets)
             return self._send(request, connector)
         except NodeError as exc:
-            exc.message = _redact_text(exc.message, secrets)
-            exc.args = (exc.message,)
+            _redact_error(exc, tuple(sorted(secrets, key=len, reverse=True)))
             raise
+
+    def fetch_token(self, name: str) -> None:
+        """Fetch a fresh OAuth2 token for connector ``name`` ("test connection"); the token is
+        cached, never returned. Raises NodeError (CONNECTOR_AUTH_FAILED, DESTINATION_NOT_ALLOWED...)."""
+        connector = self._connector(name)
+        if connector.oauth2 is None:
+            raise NodeError(
+                f"Connector {name[:100]!r} does not use OAuth2.", code=ErrorCode.NODE_CONFIG_INVALID
+            )
+        try:
+            self.tokens.token(
+                connector.name, connector.oauth2, self._token_fetcher(connector, None), fresh=True
+            )
+        except NodeError as exc:
+            _redact_error(exc, connector.secrets)
+            raise
+
+    def _token_fetcher(
+        self, connector: ConnectorTarget, cancel: Any
+    ) -> Callable[[OAuth2ClientCredentials], HttpResponse]:
+        def fetch(creds: OAuth2ClientCredentials) -> HttpResponse:
+            # The token endpoint is reached like the API: policy + the connector's allowed hosts.
+            target = ConnectorTarget(
+                name=connector.name,
+                base_url="",
+                allowed_hosts=connector.allowed_hosts,
+                auth_headers={"Authorization": creds.basic_auth()} if creds.client_auth == "basic" else {},
+                secrets=connector.secrets,
+            )
+            request = HttpRequest(
+                method="POST",
+                url=creds.token_url,
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+                body=creds.form(),
+                timeout_seconds=TOKEN_TIMEOUT_SECONDS,
+                max_response_bytes=MAX_TOKEN_RESPONSE_BYTES,
+                cancel=cancel,
+            )
+            try:
+                return self._send(request, target)
+            except NodeError as exc:
+                if exc.code == ErrorCode.HTTP_ERROR:  # unreachable, timed out, too many redirects
+                    exc.message = f"The OAuth2 token endpoint could not be reached: {exc.message}"
+                    exc.args = (exc.message,)
+                raise
+
+        return fetch
+
+    def _send_oauth2(
+        self, request: HttpRequest, connector: ConnectorTarget, secrets: list[str]
+    ) -> HttpResponse:
+        """Send with a bearer token; on 401 drop it, get one new token and retry once."""
+        creds = connector.oauth2
+        assert creds is not None
+        fetch = self._token_fetcher(connector, request.cancel)
+        response: HttpResponse | None = None
+        for attempt in range(2):
+            token = self.tokens.token(connector.name, creds, fetch)
+            secrets.append(token)
+            target = dataclasses.replace(
+                connector,
+                auth_headers={"Authorization": f"Bearer {token}"},
+                secrets=tuple(sorted({*connector.secrets, token}, key=len, reverse=True)),
+            )
+            response = self._send(request, target)
+            if response.status != 401 or attempt == 1:
+                break
+            self.tokens.invalidate(connector.name, creds, token)
+        assert response is not None
+        return response
 
     def _check_hop(self, url: httpx.URL, connector: ConnectorTarget | None) -> Mapping[str, str]:
         """Check one hop before it is requested; the auth headers it may carry.

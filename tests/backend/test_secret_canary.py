@@ -12,8 +12,10 @@ usage, models, approvals, queues, audit (JSON and CSV) and the workflow export; 
 row of runs, steps, events, effects, outbox, audit, approvals and their notifications; every
 websocket message of the run; every log record at DEBUG. No canary may appear in any of it.
 
-The HTTP connector has no OAuth2 client-credentials auth kind (bearer, basic and header only),
-so there is no OAuth2 variant to cover.
+OAuth2 client credentials are covered too: a fourth HTTP connector gets its token from the echo
+stub's token endpoint (the client secret is one canary, the access token it is issued another,
+and the API echoes that token back). The e-mail goes out through a second SMTP connector whose
+server accepts the login (its password is a canary as well).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from backend.audit.models import AuditEvent
 from backend.config.asgi import websocket_urlpatterns
 from backend.connectors.models import OutboxMessage
 from backend.runs.models import Effect, Run, RunEvent, StepRun
+from orchestrator_core.net import oauth2
 from orchestrator_core.testing.llm_stub import StubServer
 from tests.backend.conftest import CUSTOMER_EMAIL
 
@@ -51,6 +54,9 @@ CANARIES = {
     "http_header": "canary-header-Jp0sV3ab",
     "model": "canary-model-Hd5uE2fo",
     "slack": "canary-slack-Ug7iB1xn",
+    "http_oauth2": "canary-oauth2-client-Lm3nR8sd",
+    "oauth2_token": "canary-oauth2-token-Qe6wT2yh",
+    "smtp_send": "canary-smtp-send-Vb5kP0jz",
 }
 
 
@@ -88,7 +94,23 @@ class _EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _handle  # noqa: N815
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path != "/oauth/token":
+            return self._handle()
+        length = int(self.headers.get("Content-Length") or 0)
+        form = self.rfile.read(length).decode() if length else ""
+        TOKEN_REQUESTS.append(f"{self.headers.get('Authorization')} {form}")
+        body = json.dumps({"access_token": CANARIES["oauth2_token"], "expires_in": 3600}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = _handle  # noqa: N815
+
+
+TOKEN_REQUESTS: list[str] = []
 
 
 @pytest.fixture
@@ -115,7 +137,8 @@ class EchoLlm(StubServer):
 
 @pytest.fixture
 def smtp_stub() -> Iterator[tuple[int, list[str]]]:
-    """Advertises AUTH PLAIN and refuses it, echoing the decoded credentials in the refusal."""
+    """Advertises AUTH PLAIN and refuses it, echoing the decoded credentials in the refusal, unless
+    the password is the ``smtp_send`` canary: then it takes the message (DATA)."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(10)
     seen: list[str] = []
@@ -125,6 +148,8 @@ def smtp_stub() -> Iterator[tuple[int, list[str]]]:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:  # idle for a while (a slow run): keep listening
+                continue
             except OSError:
                 return
             with conn, conn.makefile("rb") as lines, contextlib.suppress(OSError):
@@ -137,7 +162,19 @@ def smtp_stub() -> Iterator[tuple[int, list[str]]]:
                         conn.sendall(b"250-stub\r\n250 AUTH PLAIN\r\n")
                     elif verb == "AUTH":
                         decoded = base64.b64decode(line.split(" ")[-1]).decode(errors="replace")
-                        conn.sendall(f"535 bad credentials {decoded!r} {line}\r\n".encode())
+                        if decoded.endswith(CANARIES["smtp_send"]):
+                            conn.sendall(b"235 welcome\r\n")
+                        else:
+                            conn.sendall(f"535 bad credentials {decoded!r} {line}\r\n".encode())
+                    elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                        conn.sendall(b"250 ok\r\n")
+                    elif verb == "DATA":
+                        conn.sendall(b"354 go on\r\n")
+                        for data in lines:
+                            if data == b".\r\n":
+                                break
+                            seen.append("DATA " + data.decode(errors="replace").rstrip())
+                        conn.sendall(b"250 queued\r\n")
                     elif verb == "QUIT":
                         conn.sendall(b"221 bye\r\n")
                         break
@@ -179,6 +216,7 @@ def _document() -> dict[str, Any]:
             400,
         ),
         _node("header", "http.request", {"connector": "api-header", "method": "GET", "url": "/h"}, 600),
+        _node("oauth", "http.request", {"connector": "api-oauth2", "method": "GET", "url": "/o"}, 700),
         _node("draft", "llm.prompt", {"model": "canary-llm", "prompt": "Say hi to {{ trigger.name }}"}, 800),
         _node(
             "mail",
@@ -186,9 +224,11 @@ def _document() -> dict[str, Any]:
             {
                 "to": "carol@example.com",
                 "subject": "Report",
+                "connector": "mail-send",
                 "body": (
                     "bearer={{ steps.bearer.body }} basic={{ steps.basic.body }} "
                     "header={{ steps.header.body }} headers={{ steps.header.headers }} "
+                    "oauth={{ steps.oauth.body }} oauth_headers={{ steps.oauth.headers }} "
                     "llm={{ steps.draft.text }}"
                 ),
             },
@@ -224,6 +264,8 @@ def test_no_canary_escapes(
     django_capture_on_commit_callbacks,
 ):
     settings.BATON_HTTP_ALLOW_PRIVATE_HOSTS = ["127.0.0.1"]
+    oauth2.TOKENS.clear()
+    TOKEN_REQUESTS.clear()
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     admin = client_for("admin")
@@ -238,6 +280,30 @@ def test_no_canary_escapes(
                 "kind": "smtp",
                 "config": {"host": "127.0.0.1", "port": smtp_port, "username": "bot", "use_tls": False},
                 "secret": {"password": CANARIES["smtp"]},
+            },
+            {
+                "name": "mail-send",
+                "kind": "smtp",
+                "config": {
+                    "host": "127.0.0.1",
+                    "port": smtp_port,
+                    "username": "bot",
+                    "use_tls": False,
+                    "from_email": "robot@example.com",
+                },
+                "secret": {"password": CANARIES["smtp_send"]},
+            },
+            {
+                "name": "api-oauth2",
+                "kind": "http",
+                "config": {
+                    "base_url": http_stub,
+                    "auth_type": "oauth2_client_credentials",
+                    "token_url": f"{http_stub}/oauth/token",
+                    "client_id": "bot",
+                    "scope": "read",
+                },
+                "secret": {"client_secret": CANARIES["http_oauth2"]},
             },
             {
                 "name": "api-bearer",
@@ -328,6 +394,14 @@ def test_no_canary_escapes(
     assert run.status == "succeeded", (run.status, {k: (s.status, s.error) for k, s in steps.items()})
     # The echoes came back and were redacted, not dropped.
     assert "[redacted]" in json.dumps(steps["bearer"].output)
+    assert "Bearer [redacted]" in json.dumps(steps["oauth"].output)
+    # The token endpoint got the client secret (basic auth); the e-mail went out through the
+    # accepting SMTP connector, from its address.
+    basic = base64.b64encode(f"bot:{CANARIES['http_oauth2']}".encode()).decode()
+    assert TOKEN_REQUESTS
+    assert all(r.startswith(f"Basic {basic} grant_type=client_credentials") for r in TOKEN_REQUESTS)
+    assert "DATA From: robot@example.com" in smtp_seen
+    assert OutboxMessage.objects.get(run_id=run_id).connector == "mail-send"
     assert "Your key was" in json.dumps(steps["draft"].output)
 
     # API responses around the run.

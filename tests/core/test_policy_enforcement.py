@@ -111,11 +111,8 @@ def test_email_through_a_connector_not_allowed_fails_before_sending() -> None:
     mailer = FakeMailer()
     ctx = ctx_for(RunPolicy(allowed_connectors=frozenset()), mailer=mailer)
 
-    class ConnectorMessage(EmailMessage):
-        connector: str = "smtp-main"
-
     with pytest.raises(NodeError) as info:
-        ctx.send_email(ConnectorMessage(to="a@example.com", subject="s", body="b"))
+        ctx.send_email(EmailMessage(to="a@example.com", subject="s", body="b", connector="smtp-main"))
     assert info.value.code == ErrorCode.CONNECTOR_NOT_ALLOWED
     assert mailer.sent == []
     ctx.send_email(EmailMessage(to="a@example.com", subject="s", body="b"))  # the default transport

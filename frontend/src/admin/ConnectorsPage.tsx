@@ -1,74 +1,16 @@
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 import { adminApi } from "../api/client";
-import type { Connector, ConnectorKind } from "../api/types";
+import type { Connector, ConnectorKind, ConnectorKindInfo } from "../api/types";
 import { Dialog } from "../components/Dialog";
 import { fmtTime } from "../components/format";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
+import { SchemaForm } from "../editor/config-form/SchemaForm";
 import { ConfirmDialog, EditDeleteActions, FormError, useAction } from "./common";
+import { configFromSchema, connectorFormBody, visibleSchema, visibleSecretFields } from "./ConnectorForm";
 import { ConnectorTestCell } from "./ConnectorTest";
-import {
-  CONFIG_FIELDS,
-  CONNECTOR_KINDS,
-  SECRET_FIELDS,
-  configForEdit,
-  connectorBody,
-  fieldVisible,
-  type FieldSpec,
-} from "./helpers";
-
-function ConfigInput({
-  spec,
-  value,
-  onChange,
-}: {
-  spec: FieldSpec;
-  value: unknown;
-  onChange: (v: unknown) => void;
-}) {
-  const id = `connector-config-${spec.name}`;
-  if (spec.type === "checkbox")
-    return (
-      <div className="field field-check">
-        <input id={id} type="checkbox" checked={Boolean(value)} onChange={(e) => onChange(e.target.checked)} />
-        <label htmlFor={id}>{spec.label}</label>
-      </div>
-    );
-  return (
-    <div className="field">
-      <label htmlFor={id}>{spec.label}</label>
-      {spec.type === "select" ? (
-        <select id={id} value={String(value ?? "")} onChange={(e) => onChange(e.target.value)}>
-          {spec.options?.map((o) => (
-            <option key={o} value={o}>
-              {o}
-            </option>
-          ))}
-        </select>
-      ) : spec.type === "lines" ? (
-        <textarea
-          id={id}
-          rows={3}
-          required={spec.required}
-          value={Array.isArray(value) ? value.join("\n") : String(value ?? "")}
-          onChange={(e) => onChange(e.target.value)}
-        />
-      ) : (
-        <input
-          id={id}
-          type={spec.type === "number" ? "number" : "text"}
-          required={spec.required}
-          placeholder={spec.type === "text" ? spec.help : undefined}
-          value={value == null ? "" : String(value)}
-          onChange={(e) => onChange(e.target.value)}
-        />
-      )}
-      {spec.help && spec.type !== "text" ? <span className="help">{spec.help}</span> : null}
-    </div>
-  );
-}
 
 function ConnectorDialog({
   connector,
@@ -79,29 +21,56 @@ function ConnectorDialog({
   onClose: () => void;
   onSaved: () => void;
 }) {
+  const title = connector ? `Edit connector ${connector.name}` : "New connector";
+  const kinds = useApi(() => adminApi.connectorKinds(), []);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      {kinds.data ? (
+        <ConnectorFormBody connector={connector} kinds={kinds.data} title={title} onClose={onClose} onSaved={onSaved} />
+      ) : kinds.error ? (
+        <ErrorBox error={kinds.error} onRetry={() => void kinds.reload()} />
+      ) : (
+        <Loading />
+      )}
+    </Dialog>
+  );
+}
+
+function ConnectorFormBody({
+  connector,
+  kinds,
+  title,
+  onClose,
+  onSaved,
+}: {
+  connector: Connector | null;
+  kinds: ConnectorKindInfo[];
+  title: string;
+  onClose: () => void;
+  onSaved: () => void;
+}) {
   const editing = connector !== null;
+  const infoOf = (k: ConnectorKind) => kinds.find((i) => i.kind === k) ?? kinds[0];
   const [name, setName] = useState(connector?.name ?? "");
   const [kind, setKind] = useState<ConnectorKind>(connector?.kind ?? "http");
-  const [config, setConfig] = useState<Record<string, unknown>>(() =>
-    configForEdit(connector?.kind ?? "http", connector?.config),
-  );
+  const info = infoOf(kind);
+  const [config, setConfig] = useState<Record<string, unknown>>(() => configFromSchema(info, connector?.config));
   const [secret, setSecret] = useState<Record<string, string>>({});
   const [hosts, setHosts] = useState((connector?.allowed_hosts ?? []).join(", "));
   const { busy, error, run } = useAction();
   const secretSet = Boolean(connector?.secret_set) && kind === connector?.kind;
-  const title = editing ? `Edit connector ${connector.name}` : "New connector";
 
   function changeKind(k: ConnectorKind) {
     setKind(k);
-    setConfig(configForEdit(k, k === connector?.kind ? connector.config : undefined));
+    setConfig(configFromSchema(infoOf(k), k === connector?.kind ? connector.config : undefined));
     setSecret({});
   }
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    const body = connectorBody({
+    const body = connectorFormBody({
+      info,
       name,
-      kind,
       config,
       secret,
       allowedHosts: hosts,
@@ -116,91 +85,92 @@ function ConnectorDialog({
     });
   }
 
-  const secretSpecs = SECRET_FIELDS[kind].filter((s) => fieldVisible(s, config));
+  const secretFields = visibleSecretFields(info, config);
   return (
-    <Dialog title={title} onClose={onClose}>
-      <form className="dialog-form" onSubmit={submit} aria-label={title} autoComplete="off">
-        <div className="form-grid">
-          <div className="field">
-            <label htmlFor="connector-name">Name</label>
-            <input id="connector-name" required value={name} onChange={(e) => setName(e.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor="connector-kind">Kind</label>
-            <select id="connector-kind" value={kind} onChange={(e) => changeKind(e.target.value as ConnectorKind)}>
-              {CONNECTOR_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {k}
-                </option>
-              ))}
-            </select>
-          </div>
-        </div>
-        <fieldset className="field-group">
-          <legend>Settings</legend>
-          {CONFIG_FIELDS[kind]
-            .filter((s) => fieldVisible(s, config))
-            .map((spec) => (
-              <ConfigInput
-                key={`${kind}-${spec.name}`}
-                spec={spec}
-                value={config[spec.name]}
-                onChange={(v) => setConfig((c) => ({ ...c, [spec.name]: v }))}
-              />
-            ))}
-        </fieldset>
-        {secretSpecs.length > 0 && (
-          <fieldset className="field-group">
-            <legend>Secret (write-only)</legend>
-            {secretSpecs.map((spec) => {
-              const id = `connector-secret-${spec.name}`;
-              const stored = secretSet && (connector?.secret_fields ?? []).includes(spec.name);
-              return (
-                <div className="field" key={`${kind}-${spec.name}`}>
-                  <label htmlFor={id}>{spec.label}</label>
-                  <input
-                    id={id}
-                    type="password"
-                    autoComplete="new-password"
-                    placeholder={stored ? "set — leave empty to keep" : spec.help ?? ""}
-                    aria-describedby={`${id}-help`}
-                    value={secret[spec.name] ?? ""}
-                    onChange={(e) => setSecret((s) => ({ ...s, [spec.name]: e.target.value }))}
-                  />
-                  <span id={`${id}-help`} className="help">
-                    {stored ? "set — leave empty to keep" : "Not set."} Stored secrets are never shown again.
-                  </span>
-                </div>
-              );
-            })}
-            {secretSet ? (
-              <p className="help">Typing any secret field replaces the whole stored secret.</p>
-            ) : null}
-          </fieldset>
-        )}
+    <form className="dialog-form" onSubmit={submit} aria-label={title} autoComplete="off">
+      <div className="form-grid">
         <div className="field">
-          <label htmlFor="connector-hosts">Allowed hosts</label>
-          <input
-            id="connector-hosts"
-            aria-describedby="connector-hosts-help"
-            value={hosts}
-            onChange={(e) => setHosts(e.target.value)}
-          />
-          <span id="connector-hosts-help" className="help">
-            Comma separated host names it may reach; empty = the host its settings name.
-          </span>
+          <label htmlFor="connector-name">Name</label>
+          <input id="connector-name" required value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        {error ? <FormError error={error} /> : null}
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn primary" disabled={busy || !name.trim()}>
-            {editing ? "Save" : "Create connector"}
-          </button>
+        <div className="field">
+          <label htmlFor="connector-kind">Kind</label>
+          <select id="connector-kind" value={kind} onChange={(e) => changeKind(e.target.value as ConnectorKind)}>
+            {kinds.map((k) => (
+              <option key={k.kind} value={k.kind}>
+                {k.title}
+              </option>
+            ))}
+          </select>
         </div>
-      </form>
-    </Dialog>
+      </div>
+      <fieldset className="field-group" data-testid="connector-settings">
+        <legend>Settings</legend>
+        <SchemaForm
+          key={kind}
+          schema={visibleSchema(info, info.config_schema, config)}
+          root={info.config_schema}
+          value={config}
+          onChange={setConfig}
+        />
+      </fieldset>
+      {secretFields.length > 0 && (
+        <fieldset className="field-group">
+          <legend>Secret (write-only)</legend>
+          {secretFields.map((f) => {
+            const id = `connector-secret-${f.name}`;
+            const stored = secretSet && (connector?.secret_fields ?? []).includes(f.name);
+            return (
+              <div className="field" key={`${kind}-${f.name}`}>
+                <label htmlFor={id}>
+                  {f.title}{" "}
+                  {stored ? (
+                    <span className="badge" data-testid={`secret-set-${f.name}`}>
+                      set
+                    </span>
+                  ) : null}
+                </label>
+                <input
+                  id={id}
+                  type="password"
+                  autoComplete="new-password"
+                  placeholder={stored ? "set — leave empty to keep" : f.description ?? ""}
+                  aria-describedby={`${id}-help`}
+                  value={secret[f.name] ?? ""}
+                  onChange={(e) => setSecret((s) => ({ ...s, [f.name]: e.target.value }))}
+                />
+                <span id={`${id}-help`} className="help">
+                  {stored ? "set — leave empty to keep" : "Not set."} Stored secrets are never shown again.
+                </span>
+              </div>
+            );
+          })}
+          {secretSet ? <p className="help">Typing any secret field replaces the whole stored secret.</p> : null}
+        </fieldset>
+      )}
+      <div className="field">
+        <label htmlFor="connector-hosts">Allowed hosts</label>
+        <input
+          id="connector-hosts"
+          aria-describedby="connector-hosts-help"
+          value={hosts}
+          onChange={(e) => setHosts(e.target.value)}
+        />
+        <span id="connector-hosts-help" className="help">
+          Comma separated host names it may reach (for OAuth2 also the token URL&apos;s host); empty = the hosts its
+          settings name.
+        </span>
+      </div>
+      {error ? <FormError error={error} /> : null}
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn primary" disabled={busy || !name.trim()}>
+          {editing ? "Save" : "Create connector"}
+        </button>
+      </div>
+    </form>
   );
 }
 
