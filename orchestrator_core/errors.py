@@ -58,6 +58,8 @@ class ErrorCode(StrEnum):
     """The run's policy does not allow the model the node asked for (details: model, allowed)."""
     CONNECTOR_NOT_ALLOWED = "CONNECTOR_NOT_ALLOWED"
     """The run's policy does not allow the connector the node uses (details: connector, allowed)."""
+    CONNECTOR_AUTH_FAILED = "CONNECTOR_AUTH_FAILED"
+    """A connector could not get credentials (e.g. the OAuth2 token endpoint refused the client)."""
     POLICY_VIOLATION = "POLICY_VIOLATION"
     """A workflow breaks a rule of its policy (e.g. an outside send not behind a human approval)."""
     AGENT_STEP_LIMIT = "AGENT_STEP_LIMIT"

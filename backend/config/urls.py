@@ -43,6 +43,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("backend.approvals.urls")),
     path("outbox/", connectors_api.OutboxListApi.as_view(), name="outbox-list"),
     path("connectors/", connectors_api.ConnectorListApi.as_view(), name="connector-list"),
+    path("connectors/kinds/", connectors_api.ConnectorKindListApi.as_view(), name="connector-kinds"),
     path(
         "connectors/<int:connector_id>/",
         connectors_api.ConnectorDetailApi.as_view(),

@@ -68,10 +68,23 @@ class StepSerializer(AnySerializer):
     tokens_in = serializers.IntegerField()
     tokens_out = serializers.IntegerField()
     cost_usd = serializers.FloatField()
+    children_cost_usd = serializers.FloatField(
+        help_text="Spent by the child runs of a loop, sub-workflow or agent step (not in cost_usd)."
+    )
     reason = serializers.CharField(allow_null=True, help_text="Why this model / route was chosen.")
     tries = StepTrySerializer(many=True, help_text="Every model call of the step, in order ([] for none).")
     request = serializers.JSONField(
         allow_null=True, help_text="Set while waiting: what the node asked a human (or timer) about."
+    )
+    round = serializers.IntegerField(
+        required=False,
+        help_text="Only for a step that review rounds sent back: the round it is in (2, 3...).",
+    )
+    rounds = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Only with `round`: each earlier round of the step "
+        "({round, status, output, error, started_at, ended_at, cost_usd}).",
     )
 
 

@@ -43,6 +43,9 @@ class Run(models.Model):
     parent_key = models.CharField(max_length=32, blank=True)
     depth = models.PositiveSmallIntegerField(default=0)
     """0 for a run started by a person or a trigger; a child is one deeper than its parent."""
+    root_run = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    """A child run's top-level ancestor (None for a top-level run): the tree shares one per-run
+    budget and the ledger sums it in one query (``backend/runs/budget.py``)."""
 
     class Meta:
         ordering = ["-id"]

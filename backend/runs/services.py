@@ -86,6 +86,12 @@ def run_start(
     return run
 
 
+def _close_thread_connection() -> None:
+    """Close the calling thread's own DB connection (``connection.close`` taken as a bound method
+    would be the creating thread's connection: Django refuses to close it from another thread)."""
+    connection.close()
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
@@ -113,11 +119,30 @@ def _run_timed_out(run_id: int) -> None:
 
 
 def _run_policy(run_id: int) -> RunPolicy:
-    """The effective policy (global merged with the workflow's) for this call: two queries."""
+    """The effective policy (global merged with the workflow's) for this call: two queries.
+
+    A child run (sub-workflow, loop item, agent's workflow tool) has its root run's per-run
+    budget: the whole tree spends from one per-run budget (``backend/runs/budget.py``).
+    """
+    import dataclasses
+
     from backend.policies.selectors import effective_policy
 
-    workflow_id = Run.objects.filter(id=run_id).values_list("workflow_id", flat=True).first()
-    return effective_policy(workflow_id)[0] if workflow_id is not None else RunPolicy()
+    row = Run.objects.filter(id=run_id).values_list("workflow_id", "root_run__workflow_id").first()
+    if row is None:
+        return RunPolicy()
+    workflow_id, root_workflow_id = row
+    policy = effective_policy(workflow_id)[0]
+    if root_workflow_id is not None and root_workflow_id != workflow_id:
+        per_run = effective_policy(root_workflow_id)[0].budgets.per_run
+        policy = dataclasses.replace(policy, budgets=dataclasses.replace(policy.budgets, per_run=per_run))
+    return policy
+
+
+def _budget_queue() -> str:
+    from django.conf import settings
+
+    return str(getattr(settings, "BATON_BUDGET_QUEUE", "") or "Default")
 
 
 def run_advance(*, run_id: int) -> str | None:
@@ -132,13 +157,14 @@ def run_advance(*, run_id: int) -> str | None:
         owner=_worker_name(),
         max_parallel=max_parallel(),
         # Parallel branches run node code on pool threads; each opens its own connection.
-        thread_cleanup=connection.close,
+        thread_cleanup=_close_thread_connection,
         http=DjangoHttpClient(),
         run_deadline=_run_deadline(run_id),
         subruns=DjangoSubRuns(),
         policy=_run_policy(run_id),
         usage=DjangoUsageLedger(),
         memory=DjangoConversationMemory(),
+        budget_queue=_budget_queue(),
     )
     status = advance_run(str(run_id), services)
     if status == "failed":
@@ -360,6 +386,25 @@ def run_rerun(*, run: Run, user: User, from_node: str | None = None) -> Run:
     return new_run
 
 
+def _node_test_policy(*, workflow: Workflow, user: User) -> dict[str, Any]:
+    """Testing one node follows the workflow's policy: allowed models/connectors, redaction and
+    budgets (per run: this call; the workflow's day and the user's month as stored)."""
+    from backend.policies.selectors import effective_policy
+    from backend.runs.budget import DryRunUsageLedger
+    from orchestrator_core.engine.runner import budget_queue
+    from orchestrator_core.graph import parse_workflow
+
+    try:
+        queue = budget_queue(parse_workflow(workflow.draft), _budget_queue(), registry())
+    except Exception:
+        queue = _budget_queue()
+    return {
+        "policy": effective_policy(workflow)[0],
+        "usage": DryRunUsageLedger(workflow_id=workflow.id, user_id=user.id),
+        "budget_queue": queue,
+    }
+
+
 def workflow_node_test(
     *,
     workflow: Workflow,
@@ -409,8 +454,9 @@ def workflow_node_test(
             llm=llm_client(),
             clock=SystemClock(),
             http=DjangoHttpClient(),
-            thread_cleanup=connection.close,
+            thread_cleanup=_close_thread_connection,
             max_seconds=None,
+            **_node_test_policy(workflow=workflow, user=user),
         ),
         incoming=incoming,
     )

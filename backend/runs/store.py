@@ -150,6 +150,41 @@ class DjangoRunStore:
 
                 approval_open(run_id=int(run_id), node_id=step.node_id, request=step.request)
 
+    def reset_steps(
+        self, run_id: str, *, fence: int, steps: Sequence[StepRecord], events: Sequence[Event] = ()
+    ) -> None:
+        """Replace several step records in one transaction (a review round; all or nothing)."""
+        with transaction.atomic():
+            self._append(int(run_id), events, fence)
+            rows = [
+                StepRun(
+                    run_id=int(run_id),
+                    node_id=step.node_id,
+                    status=str(step.status),
+                    attempts=step.attempts,
+                    inputs=step.inputs,
+                    output=step.output,
+                    ports=list(step.ports),
+                    error=dict(step.error) if step.error is not None else None,
+                    request=step.request,
+                    resume=step.resume,
+                    started_at=step.started_at,
+                    ended_at=step.ended_at,
+                    meta=dict(step.meta),
+                )
+                for step in steps
+            ]
+            if rows:
+                StepRun.objects.bulk_create(
+                    rows, update_conflicts=True, unique_fields=["run", "node_id"], update_fields=STEP_FIELDS
+                )
+                from backend.approvals.models import Approval  # approvals builds on runs
+
+                # A node sent back while it still waited for a person: its item leaves the inbox.
+                Approval.objects.filter(
+                    run_id=int(run_id), node_id__in=[s.node_id for s in steps], status=Approval.Status.PENDING
+                ).update(status=Approval.Status.CANCELLED)
+
     def publish_transient(self, run_id: str, fence: int, events: Sequence[Event]) -> None:
         """Save and publish events now, while the node still runs (``step.delta`` batches).
 
@@ -172,7 +207,12 @@ class DjangoRunStore:
         with transaction.atomic():
             self._append(int(run_id), events, fence)
             metas = StepRun.objects.filter(run_id=int(run_id)).values_list("meta", flat=True)
-            total = sum(float((meta or {}).get("cost_usd") or 0.0) for meta in metas)
+            # A run's cost includes its child runs' (steps record them as meta.children_cost_usd).
+            total = sum(
+                float((meta or {}).get("cost_usd") or 0.0)
+                + float((meta or {}).get("children_cost_usd") or 0.0)
+                for meta in metas
+            )
             Run.objects.filter(id=int(run_id)).update(
                 status=str(status),
                 error=dict(error) if error is not None else None,

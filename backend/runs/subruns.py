@@ -23,7 +23,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import FloatField, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from backend.runs.events import run_events_append
@@ -117,6 +120,13 @@ class DjangoSubRuns:
         existing = self._existing(parent.id, node_id, key)
         if existing is not None:
             return existing
+        gone = _started_before(parent.id, node_id, key)
+        if gone is not None:  # its run was deleted (with its workflow, or by retention)
+            raise NodeError(
+                f"Child run {gone} (key {key}) no longer exists: it was deleted.",
+                code=ErrorCode.SUBWORKFLOW_FAILED,
+                details={"run_id": gone, "status": "deleted", "error": None},
+            )
         if parent.depth + 1 > MAX_SUBWORKFLOW_DEPTH:
             raise NodeError(
                 f"Sub-workflows may be nested at most {MAX_SUBWORKFLOW_DEPTH} deep "
@@ -146,7 +156,11 @@ class DjangoSubRuns:
                     },
                 )
                 Run.objects.filter(id=run.id).update(
-                    parent_run=parent, parent_node_id=node_id, parent_key=key, depth=parent.depth + 1
+                    parent_run=parent,
+                    parent_node_id=node_id,
+                    parent_key=key,
+                    depth=parent.depth + 1,
+                    root_run_id=parent.root_run_id or parent.id,
                 )
         except IntegrityError:  # another worker started this key just now
             existing = self._existing(parent.id, node_id, key)
@@ -181,8 +195,69 @@ class DjangoSubRuns:
         outputs = _outputs(runs) if all(r.status in Run.FINAL for r in runs) else {}
         return {run.parent_key: _child(run, outputs.get(run.id)) for run in runs}
 
+    def usage(self, parent_run_id: str, node_id: str) -> dict[str, Any]:
+        """What the node's child runs and all their descendants spent: ``{runs, cost_usd,
+        tokens_in, tokens_out}`` (two queries: a recursive CTE for the runs, one sum).
+
+        Looked up by the runner (optional on the `SubRuns` port) to record on the parent's step
+        as ``meta.children_*``; the step's own ``cost_usd`` stays its own spend.
+        """
+        ids = descendant_run_ids(run_id=int(parent_run_id), node_id=node_id)
+        if not ids:
+            return {"runs": 0}
+
+        def total(key: str) -> Coalesce:
+            return Coalesce(
+                Sum(Cast(KeyTextTransform(key, "meta"), FloatField())), 0.0, output_field=FloatField()
+            )
+
+        sums = StepRun.objects.filter(run_id__in=ids, meta__has_key="model").aggregate(
+            cost_usd=total("cost_usd"), tokens_in=total("tokens_in"), tokens_out=total("tokens_out")
+        )
+        return {
+            "runs": len(ids),
+            "cost_usd": round(float(sums["cost_usd"]), 9),
+            "tokens_in": int(sums["tokens_in"]),
+            "tokens_out": int(sums["tokens_out"]),
+        }
+
+
+def descendant_run_ids(*, run_id: int, node_id: str | None = None) -> list[int]:
+    """The child runs of ``run_id`` (of its node ``node_id`` only, when given) and all theirs."""
+    table = Run._meta.db_table
+    start = f"SELECT id FROM {table} WHERE parent_run_id = %s"  # noqa: S608 - the model's own table
+    params: list[Any] = [run_id]
+    if node_id is not None:
+        start += " AND parent_node_id = %s"
+        params.append(node_id)
+    sql = (
+        f"WITH RECURSIVE tree(id) AS ({start} UNION ALL "  # noqa: S608
+        f"SELECT r.id FROM {table} r JOIN tree t ON r.parent_run_id = t.id) SELECT id FROM tree"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [int(row[0]) for row in cursor.fetchall()]
+
 
 # --- waking parents ----------------------------------------------------------------------------
+
+
+def _request_runs(request: Any) -> dict[str, str]:
+    """``request.runs`` of a step parked on its children: ``{key: run_id}``."""
+    runs = request.get("runs") if isinstance(request, Mapping) else None
+    return {str(k): str(v) for k, v in runs.items()} if isinstance(runs, Mapping) else {}
+
+
+def _started_before(parent_id: int, node_id: str, key: str) -> str | None:
+    """The id of the child the parent's step once started under ``key`` (its parked request
+    lists it) when that run no longer exists; None when it was never started or still exists."""
+    request = (
+        StepRun.objects.filter(run_id=parent_id, node_id=node_id).values_list("request", flat=True).first()
+    )
+    run_id = _request_runs(request).get(key)
+    if run_id is None or not run_id.isdigit() or Run.objects.filter(id=int(run_id)).exists():
+        return None
+    return run_id
 
 
 def subruns_wake_node(*, run_id: int, node_id: str) -> bool:
@@ -203,6 +278,9 @@ def subruns_wake_node(*, run_id: int, node_id: str) -> bool:
     if not isinstance(request, dict) or request.get("kind") != CHILDREN_KIND:
         return False
     done = Run.objects.filter(parent_run_id=run_id, parent_node_id=node_id, status__in=Run.FINAL).count()
+    listed = [int(v) for v in _request_runs(request).values() if v.isdigit()]
+    if listed:  # a deleted child is over too: the node then fails SUBWORKFLOW_FAILED, never waits
+        done += len(listed) - Run.objects.filter(id__in=listed).count()
     seen = request.get("done")
     if isinstance(seen, int) and done <= seen:
         return False
@@ -286,59 +364,141 @@ def subruns_cancel_children(*, run_id: int) -> int:
 # --- validation at publish -----------------------------------------------------------------------
 
 
-def subworkflow_issues(*, workflow: Workflow, document: Any) -> list[Issue]:
-    """Problems with the workflows a document's sub-workflow and loop nodes call.
+AGENT_TYPE = "llm.agent"
+"""Its ``config.tools[*].workflow`` names published workflows the agent may run as tools."""
 
-    The called workflow must exist, be runnable by ``workflow``'s owner, not be ``workflow``
-    itself, and have the (published) version asked for; the given inputs must be fields of its
-    trigger, and its required fields (without a default) must be given.
-    """
+
+def workflow_calls(document: Any) -> list[dict[str, Any]]:
+    """Every call of another workflow in a document: ``{node_id, type, ref, version, field,
+    given}`` for sub-workflow and loop nodes and for each workflow tool of an ``llm.agent``
+    (``field``: where the inputs are, ``given``: the inputs the document sets)."""
     nodes = document.get("nodes") if isinstance(document, Mapping) else None
-    issues: list[Issue] = []
+    calls: list[dict[str, Any]] = []
     for node in nodes if isinstance(nodes, list) else []:
-        if not isinstance(node, Mapping) or node.get("type") not in CALLER_TYPES:
+        if not isinstance(node, Mapping):
             continue
         raw_config = node.get("config")
         config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
-        node_id = str(node.get("id") or "")
-        ref = config.get("workflow")
+        node_id, node_type = str(node.get("id") or ""), node.get("type")
+        if node_type in CALLER_TYPES:
+            field = "inputs" if node_type == "flow.subworkflow" else "item_inputs"
+            calls.append(
+                {
+                    "node_id": node_id,
+                    "type": node_type,
+                    "ref": config.get("workflow"),
+                    "version": config.get("version", "latest"),
+                    "field": field,
+                    "given": config.get(field),
+                }
+            )
+        elif node_type == AGENT_TYPE and isinstance(config.get("tools"), list):
+            for i, tool in enumerate(config["tools"]):
+                if isinstance(tool, Mapping) and tool.get("workflow") is not None:
+                    calls.append(
+                        {
+                            "node_id": node_id,
+                            "type": node_type,
+                            "ref": tool.get("workflow"),
+                            "version": tool.get("version", "latest"),
+                            "field": f"tools[{i}].fixed",
+                            "given": tool.get("fixed"),
+                            "tool": str(tool.get("name") or i),
+                        }
+                    )
+    return calls
+
+
+def subworkflow_issues(*, workflow: Workflow, document: Any) -> list[Issue]:
+    """Problems with the workflows a document calls (sub-workflow and loop nodes, and the
+    workflow tools of ``llm.agent`` nodes).
+
+    The called workflow must exist, be runnable by ``workflow``'s owner, not be ``workflow``
+    itself, and have the (published) version asked for; the given inputs must be fields of its
+    trigger, and (sub-workflow, loop) its required fields without a default must be given (an
+    agent's model may give them).
+    """
+    issues: list[Issue] = []
+    for call in workflow_calls(document):
+        node_id, ref = call["node_id"], call["ref"]
+        where = f"Node '{node_id}'" + (f", tool '{call['tool']}'" if "tool" in call else "")
         if ref is None or isinstance(ref, bool) or not isinstance(ref, str | int):
             continue  # the core's config check reports it
         ref = str(ref)
         if ref == str(workflow.id):
             issues.append(
-                Issue(
-                    ErrorCode.SUBWORKFLOW_RECURSIVE,
-                    f"Node '{node_id}': a workflow cannot call itself.",
-                    node_id,
-                )
+                Issue(ErrorCode.SUBWORKFLOW_RECURSIVE, f"{where}: a workflow cannot call itself.", node_id)
             )
             continue
         target = _target(ref, workflow.owner_id)
         if target is None:
-            issues.append(
-                Issue(ErrorCode.SUBWORKFLOW_NOT_FOUND, f"Node '{node_id}': {_not_found(ref)}", node_id)
-            )
+            issues.append(Issue(ErrorCode.SUBWORKFLOW_NOT_FOUND, f"{where}: {_not_found(ref)}", node_id))
             continue
-        pinned = config.get("version", "latest")
+        pinned = call["version"]
         number = pinned if isinstance(pinned, int) and not isinstance(pinned, bool) else None
+        if isinstance(pinned, str) and pinned.isdigit():
+            number = int(pinned)
         target_version = _version(target, number)
         if target_version is None:
             which = "a published version" if number is None else f"a published version {number}"
             issues.append(
                 Issue(
                     ErrorCode.SUBWORKFLOW_NOT_PUBLISHED,
-                    f"Node '{node_id}': workflow '{target.name}' has no {which}.",
+                    f"{where}: workflow '{target.name}' has no {which}.",
                     node_id,
                 )
             )
             continue
-        field = "inputs" if node.get("type") == "flow.subworkflow" else "item_inputs"
-        given = config.get(field)
+        field, given = call["field"], call["given"]
         if not isinstance(given, Mapping) or (field == "item_inputs" and not given):
             continue  # a loop without item_inputs passes each item as it is: checked at run time
-        issues += _input_issues(node_id, field, target.name, target_version.document, given)
+        found = _input_issues(node_id, field, target.name, target_version.document, given)
+        if call["type"] == AGENT_TYPE:  # the model supplies the rest: only unknown names count
+            found = [
+                Issue(i.code, i.message.replace(f"Node '{node_id}'", where, 1), i.node_id)
+                for i in found
+                if "has no input" in i.message
+            ]
+        issues += found
     return issues
+
+
+def workflow_callers(*, workflow: Workflow) -> list[dict[str, Any]]:
+    """Who still needs ``workflow``: runs waiting on an unfinished child run of it, and
+    published versions of other workflows that call it (sub-workflow, loop, agent tool).
+
+    Returns ``[{workflow_id, workflow, reason, runs | versions}]`` by calling workflow, where
+    ``reason`` is ``waiting_run`` or ``published_version``.
+    """
+    callers: dict[tuple[int, str], dict[str, Any]] = {}
+    waiting = (
+        Run.objects.filter(workflow_id=workflow.id, parent_run__isnull=False)
+        .exclude(status__in=Run.FINAL)
+        .values_list("parent_run_id", "parent_run__workflow_id", "parent_run__workflow__name")
+    )
+    for parent_id, workflow_id, name in waiting:
+        entry = callers.setdefault(
+            (workflow_id, "waiting_run"),
+            {"workflow_id": workflow_id, "workflow": name, "reason": "waiting_run", "runs": []},
+        )
+        if parent_id not in entry["runs"]:
+            entry["runs"].append(parent_id)
+    ref = str(workflow.id)
+    versions = (
+        WorkflowVersion.objects.filter(published=True)
+        .exclude(workflow_id=workflow.id)
+        .values_list("workflow_id", "workflow__name", "number", "document")
+        .order_by("workflow_id", "number")
+    )
+    for workflow_id, name, number, document in versions.iterator():
+        if not any(str(c["ref"]) == ref for c in workflow_calls(document)):
+            continue
+        entry = callers.setdefault(
+            (workflow_id, "published_version"),
+            {"workflow_id": workflow_id, "workflow": name, "reason": "published_version", "versions": []},
+        )
+        entry["versions"].append(number)
+    return list(callers.values())
 
 
 def _input_issues(

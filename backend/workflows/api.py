@@ -248,7 +248,12 @@ class WorkflowDetailApi(APIView):
 
     @extend_schema(
         summary="Delete a workflow",
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **error_responses(
+                401, 403, 404, 409, e409="WORKFLOW_IN_USE: running or published workflows call it."
+            ),
+        },
     )
     def delete(self, request: Request, workflow_id: int) -> Response:
         user = request_user(request)

@@ -225,5 +225,35 @@ def workflow_snapshot_draft(*, workflow: Workflow, user: User) -> WorkflowVersio
 
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow, user: User) -> None:
+    """Delete the workflow with its versions and runs.
+
+    Raises:
+        Conflict: WORKFLOW_IN_USE when a run waits on an unfinished child run of it, or a
+            published version of another workflow calls it (sub-workflow, loop, agent tool);
+            ``details.callers`` names them (`subruns.workflow_callers`).
+    """
+    import functools
+
+    from backend.runs.models import Run
+    from backend.runs.subruns import subruns_wake_node, workflow_callers  # runs builds on workflows
+
+    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    callers = workflow_callers(workflow=workflow)
+    if callers:
+        names = ", ".join(sorted({f"'{c['workflow']}'" for c in callers}))
+        raise Conflict(
+            f"Other workflows still call this one ({names}): change or unpublish them, or wait "
+            "for their runs to end, first.",
+            code="WORKFLOW_IN_USE",
+            details={"callers": callers},
+        )
+    # Parents of its (finished) child runs re-check their children: a deleted one fails the step.
+    parents = set(
+        Run.objects.filter(workflow_id=workflow.id, parent_run__isnull=False).values_list(
+            "parent_run_id", "parent_node_id"
+        )
+    )
     audit_record(actor=user, action="workflow.delete", target=workflow, data={"name": workflow.name})
     workflow.delete()
+    for parent_id, node_id in parents:
+        transaction.on_commit(functools.partial(subruns_wake_node, run_id=parent_id, node_id=node_id))

@@ -21,6 +21,7 @@ What a call really cost is recorded afterwards from the provider's usage (step m
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,27 @@ DOWNGRADE_EXCLUDES = ("demo",)
 APPROVAL_TITLE = "Budget exceeded: approve spending more?"
 ALLOWANCE_KEY = "budget_allowance"
 """Step meta key of the extra budget an approval granted: ``{scope: {"usd": x, "tokens": n}}``."""
+APPROVAL_KEY_PREFIX = "budget-"
+"""A budget approval's ``approval_key`` starts with this: its answer is matched to budget requests
+only, never to another park of the same step (an agent's tool approval, a child run's end)."""
+DEFAULT_QUEUE = "Default"
+
+
+def is_budget_request(request: Any) -> bool:
+    """True for the request a budget approval parks with (see `approval_request`)."""
+    if not isinstance(request, Mapping):
+        return False
+    key = request.get("approval_key")
+    return isinstance(key, str) and key.startswith(APPROVAL_KEY_PREFIX)
+
+
+def park_kind(request: Any) -> str | None:
+    """What a park asks for, to match an answer to the request it answers: ``"budget"`` for a
+    budget approval, else the request's ``approval_key`` (None for nodes that park once)."""
+    if is_budget_request(request):
+        return "budget"
+    key = request.get("approval_key") if isinstance(request, Mapping) else None
+    return key if isinstance(key, str) and key else None
 
 
 def has_budgets(policy: RunPolicy) -> bool:
@@ -203,15 +225,27 @@ def allowance(over: list[Overrun]) -> dict[str, dict[str, float]]:
     return extra
 
 
-def approval_request(over: list[Overrun], extra: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
-    """The human approval a budget overrun asks for (the ``human.approval`` request format)."""
+def approval_request(
+    over: list[Overrun],
+    extra: Mapping[str, Mapping[str, float]],
+    *,
+    queue: str = DEFAULT_QUEUE,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """The human approval a budget overrun asks for (the ``human.approval`` request format).
+
+    ``approval_key`` (``budget-<random>`` unless ``key`` is given: a re-park keeps its key) makes
+    it a separate approval from any other park of the same step, and marks the answer as a budget
+    decision (`park_kind`).
+    """
     first = over[0]
     raised = ", ".join(
         f"{SCOPE_LABELS[o.scope]} to {o.amount(o.limit + extra[o.scope][o.measure])}" for o in over
     )
     return {
         "kind": "approval",
-        "queue": "Default",
+        "queue": queue or DEFAULT_QUEUE,
+        "approval_key": key or f"{APPROVAL_KEY_PREFIX}{secrets.token_hex(4)}",
         "title": APPROVAL_TITLE,
         "instructions": (
             f"The next call to {first.model} would go over the run's budget: {first.describe()}. "
@@ -273,6 +307,8 @@ def check(
     spend: Spend,
     already_approved: bool,
     ask: Callable[[Any], Any],
+    queue: str = DEFAULT_QUEUE,
+    key: str | None = None,
 ) -> Checked:
     """Apply the policy to one call (see the module docstring).
 
@@ -280,6 +316,8 @@ def check(
         spend: everything spent so far, the running step included.
         already_approved: an approval was already used by this step (a second overrun stops).
         ask: ``ctx.interrupt`` — returns the approval's answer when resuming, else parks the run.
+        queue: the approval queue of a budget approval (``on_budget=approve``).
+        key: the ``approval_key`` to reuse (the step already parked on a budget approval).
 
     Raises:
         NodeError: BUDGET_EXCEEDED.
@@ -299,7 +337,7 @@ def check(
         return Checked(cheaper_request, f"downgraded from {est.model} to {cheaper.model}: {first.describe()}")
     if policy.on_budget == OnBudget.APPROVE and not already_approved:
         extra = allowance(over)
-        answer = ask(approval_request(over, extra))
+        answer = ask(approval_request(over, extra, queue=queue, key=key))
         decision = answer.get("decision") if isinstance(answer, Mapping) else None
         if decision == "approve":
             who = answer.get("decided_by") if isinstance(answer, Mapping) else None

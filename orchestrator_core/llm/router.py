@@ -1,10 +1,14 @@
 """The LLM gateway: the only module that imports litellm (lazily; the import costs seconds).
 
-`LiteLLMClient` implements the `LLMClient` port over ``litellm.completion``. The built-in
-``demo`` model goes through the very same call with ``mock_response`` set to the offline demo
-answer, so the demo exercises the real code path without a network or an API key.
+`LiteLLMClient` implements the `LLMClient` port over a ``litellm.Router`` built from the model
+catalog (one deployment per model, see `LiteLLMClient.router`): every try is one
+``router.completion(model=<name>, ...)``. The built-in ``demo`` model goes through the very same
+call with ``mock_response`` set to the offline demo answer, so the demo exercises the real code
+path without a network or an API key.
 
-On top of one litellm call it adds (see ``docs/llm.md``): retries with exponential backoff and
+The Router does no retries, fallbacks or cooldowns of its own (``num_retries=0``, no fallbacks,
+cooldowns disabled): this module decides them, so that every try is recorded. On top of one
+Router call it adds (see ``docs/llm.md``): retries with exponential backoff and
 fallback models on timeouts, 429 and 5xx; cost-aware ``model="auto"`` routing; PII redaction;
 streaming with batched deltas; and cost from litellm's price map.
 """
@@ -91,6 +95,32 @@ def _classify(litellm: Any, error: Exception) -> tuple[str, int | None]:
     if status is not None and status >= 400:
         return "client_error", status
     return "error", status
+
+
+_ROUTER_CALLBACK_LISTS = (
+    "success_callback",
+    "_async_success_callback",
+    "failure_callback",
+    "_async_failure_callback",
+    "input_callback",
+    "service_callback",
+    "callbacks",
+)
+
+
+def _unhook(litellm: Any, router: Any) -> None:
+    """Take the Router's own callbacks out of litellm's global lists.
+
+    They track deployment usage and failures for load balancing and cooldowns, which Baton does
+    not use (one deployment per model, cooldowns off). Left in, every client built (the backend
+    builds one per catalog change) would keep its Router alive, add a callback to every later
+    call, and past litellm's 30-callback cap new ones would be refused.
+    """
+    manager = litellm.logging_callback_manager
+    for name in _ROUTER_CALLBACK_LISTS:
+        callbacks = getattr(litellm, name, None)
+        if isinstance(callbacks, list):
+            manager.remove_callback_from_list_by_object(callbacks, router)
 
 
 class _CallbackError(Exception):
@@ -192,6 +222,8 @@ class LiteLLMClient:
         self.stream_flush_chars = stream_flush_chars
         self.stream_flush_seconds = stream_flush_seconds
         self._registered = False
+        self._router: Any = None
+        self._router_lock = threading.Lock()
 
     def _is_demo(self, spec: ModelSpec) -> bool:
         return spec.litellm_model == DEMO_MODEL.litellm_model
@@ -377,12 +409,51 @@ class LiteLLMClient:
                 logger.setLevel(level)
         self._registered = True
 
+    def _deployment(self, spec: ModelSpec) -> dict[str, Any]:
+        """The Router ``model_list`` entry of one model (litellm_params: model, api_base, api_key)."""
+        params: dict[str, Any] = {"model": spec.litellm_model, "timeout": self.timeout}
+        if self._is_demo(spec):
+            # Answered offline by ``mock_response``; litellm only needs a provider and a key to
+            # set up (the key is never sent anywhere).
+            params.update(custom_llm_provider="openai", api_key="sk-baton-demo-offline")
+        else:
+            params["max_retries"] = self.max_retries
+            if spec.api_base:
+                params["api_base"] = spec.api_base
+            if spec.api_key:
+                params["api_key"] = spec.api_key
+        return {"model_name": spec.name, "litellm_params": params}
+
+    @property
+    def router(self) -> Any:
+        """The ``litellm.Router`` over this client's models, built once (a client is built per
+        catalog: the backend makes a new one when a model connector changes).
+
+        No retries, fallbacks or cooldowns inside the Router: `complete` decides them.
+        """
+        with self._router_lock:
+            if self._router is None:
+                litellm = _litellm()
+                self._register_costs(litellm)
+                self._router = litellm.Router(
+                    model_list=[self._deployment(spec) for spec in self.models.values()],
+                    num_retries=0,
+                    max_fallbacks=0,
+                    fallbacks=[],
+                    disable_cooldowns=True,
+                    timeout=self.timeout,
+                )
+                _unhook(litellm, self._router)
+            return self._router
+
     def warm_up(self) -> None:
-        """Import litellm now (about 4 s) so that the first LLM step does not pay for it.
+        """Import litellm and build the Router now (about 4 s) so that the first LLM step does
+        not pay for it.
 
         Workers call this in the background when they start.
         """
         self._register_costs(_litellm())
+        self.router  # noqa: B018 - built (and cached) on first access
 
     def cost(self, spec: ModelSpec, prompt_tokens: int, completion_tokens: int) -> float:
         """USD for this usage, by ``litellm.cost_per_token`` (0 for the demo or an unpriced model)."""
@@ -418,8 +489,9 @@ class LiteLLMClient:
     def _call(
         self, litellm: Any, spec: ModelSpec, request: LLMRequest, batcher: _DeltaBatcher | None
     ) -> _Outcome:
+        router = self.router
         kwargs: dict[str, Any] = {
-            "model": spec.litellm_model,
+            "model": spec.name,
             "messages": self._messages(spec, request),
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
@@ -429,19 +501,12 @@ class LiteLLMClient:
             kwargs["tools"] = [dict(tool) for tool in request.tools]
             kwargs["_skip_mcp_handler"] = True  # plain function tools; the MCP path needs extra packages
         if self._is_demo(spec):
-            kwargs["custom_llm_provider"] = "openai"
             demo_calls = demo_tool_calls(request)
             kwargs["mock_response"] = "" if demo_calls else demo_completion(request)
             if demo_calls:
                 kwargs["mock_tool_calls"] = demo_calls
-        else:
-            kwargs["max_retries"] = self.max_retries
-            if spec.api_base:
-                kwargs["api_base"] = spec.api_base
-            if spec.api_key:
-                kwargs["api_key"] = spec.api_key
         if batcher is None:
-            response = litellm.completion(**kwargs)
+            response = router.completion(**kwargs)
             message = response.choices[0].message
             text = message.content or ""
             calls = _tool_calls(message) if request.tools else ()
@@ -451,7 +516,7 @@ class LiteLLMClient:
             kwargs["stream_options"] = {"include_usage": True}
             parts: list[str] = []
             usage = None
-            for chunk in litellm.completion(**kwargs):
+            for chunk in router.completion(**kwargs):
                 usage = getattr(chunk, "usage", None) or usage
                 choices = getattr(chunk, "choices", None) or []
                 piece = getattr(getattr(choices[0], "delta", None), "content", None) if choices else None

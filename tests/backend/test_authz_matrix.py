@@ -157,6 +157,7 @@ POLICY: dict[str, Rule] = {
     "api/model-overrides/": admin_only,
     "api/usage/": authed,
     "api/connectors/": by_method(get=builders, post=admin_only),
+    "api/connectors/kinds/": builders,
     "api/connectors/<int:connector_id>/": by_method(get=builders, patch=admin_only, delete=admin_only),
     "api/connectors/<int:connector_id>/test/": admin_only,
     "api/audit/": admin_only,

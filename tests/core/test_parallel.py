@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from core_helpers import make_doc
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +23,7 @@ from orchestrator_core import (
     advance_run,
     default_registry,
 )
+from orchestrator_core.net import EgressPolicy, SafeHttpClient
 from orchestrator_core.testing import FakeClock, FakeLLM, FakeMailer, InMemoryRunStore
 
 NAP = 0.2
@@ -156,3 +161,75 @@ def test_thread_cleanup_runs_on_every_pool_thread() -> None:
     assert advance_run(run_id, services) == RunStatus.SUCCEEDED
     assert len(cleaned) == 10
     assert threading.current_thread().name not in cleaned  # never on the runner thread
+
+
+# --- a fan-out of ten real HTTP calls (issue 4) ----------------------------------------------------
+
+
+class _SlowHandler(BaseHTTPRequestHandler):
+    """Answers every GET after HTTP_NAP seconds."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        time.sleep(HTTP_NAP)
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+HTTP_NAP = 0.2
+
+
+@pytest.fixture(scope="module")
+def slow_stub() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def http_fan_out(base_url: str, width: int = 10) -> dict[str, Any]:
+    calls = [(f"h{i:02d}", "http.request", {"url": f"{base_url}/item/{i}"}) for i in range(width)]
+    return make_doc(
+        [("t", "trigger.manual", {}), *calls, ("join", "logic.merge", {"mode": "all"})],
+        [("t", "out", c[0], "in") for c in calls] + [(c[0], "out", "join", "in") for c in calls],
+    )
+
+
+def timed_http_run(base_url: str, max_parallel: int) -> tuple[float, InMemoryRunStore, str]:
+    clock = FakeClock()
+    store = InMemoryRunStore(clock)
+    services = RunnerServices(
+        store=store,
+        registry=default_registry(),
+        llm=FakeLLM(),
+        mailer=FakeMailer(),
+        clock=clock,
+        max_parallel=max_parallel,
+        # The real guarded client; loopback is refused unless allowed, as in test_http_request.py.
+        http=SafeHttpClient(policy=EgressPolicy.build(["127.0.0.1"])),
+    )
+    run_id = store.create_run(http_fan_out(base_url), {})
+    began = time.perf_counter()
+    assert advance_run(run_id, services) == RunStatus.SUCCEEDED, store.run_error(run_id)
+    return time.perf_counter() - began, store, run_id
+
+
+def test_a_fan_out_of_ten_http_calls_runs_in_parallel(slow_stub: str) -> None:
+    serial, _, _ = timed_http_run(slow_stub, max_parallel=1)
+    parallel, store, run_id = timed_http_run(slow_stub, max_parallel=10)
+    assert serial >= 10 * HTTP_NAP
+    assert parallel < 0.6 * serial, (parallel, serial)
+    steps = store.steps(run_id)
+    assert [steps[f"h{i:02d}"].output["body"] for i in range(10)] == [
+        {"path": f"/item/{i}"} for i in range(10)
+    ]
+    assert sorted(steps["join"].output["inputs"]) == [f"h{i:02d}" for i in range(10)]

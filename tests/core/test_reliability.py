@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 from core_helpers import make_doc
@@ -24,6 +26,7 @@ from orchestrator_core import (
     parse_workflow,
     validate_workflow,
 )
+from orchestrator_core.net import EgressPolicy, SafeHttpClient
 from orchestrator_core.nodes.settings import NodeSettings, RetryPolicy, parse_settings
 from orchestrator_core.testing import FakeClock, FakeLLM, FakeMailer, InMemoryRunStore
 
@@ -347,3 +350,86 @@ def test_reliable_prompt_fixture(store: InMemoryRunStore, clock: FakeClock) -> N
     )
     assert store.steps(fine)["use"].output == {"text": "Hello!"}
     assert store.steps(fine)["fallback"].status == StepStatus.SKIPPED
+
+
+# --- retry over real HTTP (issue 4): a permanent 4xx is tried once, a 503 is retried -------------
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    """Answers with the next status of ``script`` (then 200) and records every request path."""
+
+    script: ClassVar[list[int]] = []
+    seen: ClassVar[list[str]] = []
+    base_url: ClassVar[str] = ""
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).seen.append(self.path)
+        status = type(self).script.pop(0) if type(self).script else 200
+        body = json.dumps({"status": status}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def http_stub() -> Iterator[type[_ScriptedHandler]]:
+    _ScriptedHandler.script, _ScriptedHandler.seen = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ScriptedHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _ScriptedHandler.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield _ScriptedHandler
+    server.shutdown()
+    server.server_close()
+
+
+def http_retry_run(
+    store: InMemoryRunStore, clock: FakeClock, stub: type[_ScriptedHandler]
+) -> tuple[RunStatus | None, str]:
+    retry = {
+        "max_attempts": 3,
+        "backoff_seconds": 1,
+        "backoff_multiplier": 2,
+        "jitter": False,
+        "retry_on": ["HTTP_ERROR", "NODE_TIMEOUT"],
+    }
+    doc = make_doc(
+        [("t", "trigger.manual", {}), ("call", "http.request", {"url": stub.base_url + "/orders/7"})],
+        [("t", "out", "call", "in")],
+    )
+    doc["nodes"][1]["settings"] = {"retry": retry}
+    services = services_for(store, clock, http=SafeHttpClient(policy=EgressPolicy.build(["127.0.0.1"])))
+    run_id = store.create_run(doc, {})
+    return advance_run(run_id, services), run_id
+
+
+def test_http_404_is_permanent_and_tried_once(
+    store: InMemoryRunStore, clock: FakeClock, http_stub: type[_ScriptedHandler]
+) -> None:
+    http_stub.script = [404, 404, 404]
+    status, run_id = http_retry_run(store, clock, http_stub)
+    assert status == RunStatus.FAILED
+    call = store.steps(run_id)["call"]
+    assert (call.status, call.attempts) == (StepStatus.FAILED, 1)
+    assert call.error is not None
+    assert call.error["code"] == "HTTP_ERROR"
+    assert http_stub.seen == ["/orders/7"]
+    assert clock.sleeps == []
+
+
+def test_http_503_twice_then_200_takes_three_attempts_with_growing_delays(
+    store: InMemoryRunStore, clock: FakeClock, http_stub: type[_ScriptedHandler]
+) -> None:
+    http_stub.script = [503, 503]
+    status, run_id = http_retry_run(store, clock, http_stub)
+    assert status == RunStatus.SUCCEEDED, store.run_error(run_id)
+    call = store.steps(run_id)["call"]
+    assert (call.status, call.attempts) == (StepStatus.SUCCEEDED, 3)
+    assert call.output["status"] == 200
+    assert http_stub.seen == ["/orders/7"] * 3
+    assert clock.sleeps == [1.0, 2.0]

@@ -35,6 +35,7 @@ STEP_KEYS = {
     "tokens_in",
     "tokens_out",
     "cost_usd",
+    "children_cost_usd",
     "reason",
     "tries",
     "request",
@@ -106,6 +107,7 @@ def test_support_reply_waits_then_sends_the_edited_reply(
         "values": {"reply": "Dear Alice, refunded. Sorry!"},
         "comment": "checked",
         "decided_by": "rita",
+        "round": 1,  # the demo's review has redraft_from (review rounds)
     }
     assert steps["review"].resume is None
     assert steps["review"].request is not None  # kept for the audit trail
@@ -175,6 +177,7 @@ def test_step_to_dict_defaults() -> None:
         "tokens_in": 0,
         "tokens_out": 0,
         "cost_usd": 0.0,
+        "children_cost_usd": 0.0,
         "reason": None,
         "tries": [],
         "request": None,

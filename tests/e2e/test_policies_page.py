@@ -23,7 +23,7 @@ def test_admin_sets_global_and_workflow_policies(open_page) -> None:
         _set_policies(admin)
     finally:
         call(admin, "PUT", "/api/policies/global/", {})
-        for row in call(admin, "GET", "/api/policies/")["results"]:
+        for row in call(admin, "GET", "/api/policies/workflows/")["results"]:
             if row["workflow"]["name"] == "Reply to a customer email":
                 call(admin, "DELETE", f"/api/workflows/{row['workflow']['id']}/policy/")
 

@@ -122,6 +122,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("BATON_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("BATON_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Review inbox: "due soon" = pending items due within this many hours (or overdue).
+BATON_DUE_SOON_HOURS = env_int("BATON_DUE_SOON_HOURS", 24)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backend.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
@@ -234,6 +236,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Days to keep finished runs (with their steps, events and effects); 0 = keep forever.
 BATON_RETENTION_DAYS = env_int("BATON_RETENTION_DAYS", 0)
+# Budget approvals (on_budget=approve) of a workflow without a human.approval node go here.
+BATON_BUDGET_QUEUE = env_str("BATON_BUDGET_QUEUE", "Default") or "Default"
 
 # Hosts on private networks that http.request may reach (comma-separated names, IPs or CIDRs).
 # Empty: every loopback, private and link-local destination is refused (SSRF guard).

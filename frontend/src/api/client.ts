@@ -226,6 +226,7 @@ import type {
   AuditEvent,
   AuditFilters,
   Connector,
+  ConnectorKindInfo,
   ConnectorWrite,
   QueueInfo,
   UsageGroup,
@@ -265,6 +266,7 @@ export const adminApi = {
   updateConnector: (id: number, body: ConnectorWrite) =>
     request<Connector>(`/connectors/${id}/`, { method: "PATCH", body }),
   deleteConnector: (id: number) => request<void>(`/connectors/${id}/`, { method: "DELETE" }),
+  connectorKinds: () => request<ConnectorKindInfo[]>("/connectors/kinds/"),
 
   audit: (q: Page & AuditFilters = {}) => request<Paginated<AuditEvent>>("/audit/", { query: { ...q } }),
   auditExportUrl,
@@ -453,4 +455,52 @@ export const gatewayApi = {
   /** Null fields keep the default; all four null removes the override. */
   setModelOverride: (body: ModelOverrideBody) =>
     request<{ results: ModelAdminRow[] }>("/model-overrides/", { method: "PUT", body }),
+};
+
+// --- Review inbox filters and typed field edits (issue 7) ---
+
+import type { ApprovalPage } from "./types";
+
+export type InboxQuery = Page & {
+  status?: string;
+  queue?: string;
+  due_soon?: 1;
+  mine?: 1;
+};
+
+export const reviewApi = {
+  /** The list with `counts` (pending / due soon / mine per queue). */
+  list: (q: InboxQuery = {}) => request<ApprovalPage>("/approvals/", { query: q }),
+  /** A decision whose edits may be typed values (fields of a `fields_schema` form). */
+  decide: (
+    id: number | string,
+    body: { decision: ApprovalDecision; edited: Record<string, unknown>; comment: string; payload_hash: string },
+  ) => request<ApprovalDetail>(`/approvals/${id}/decision/`, { method: "POST", body }),
+};
+
+// --- Editor: test one node on sample data (POST /workflows/{id}/nodes/{node_id}/test/) ---
+
+export interface NodeTestInputs {
+  trigger?: unknown;
+  steps?: Record<string, Record<string, unknown>>;
+}
+
+export interface NodeTestResult {
+  status: "succeeded" | "failed" | "waiting";
+  output: Record<string, unknown> | null;
+  ports: string[];
+  inputs: Record<string, unknown>;
+  error: { code: string; message: string; details?: unknown } | null;
+  request: Record<string, unknown> | null;
+  meta: Record<string, unknown>;
+  duration_ms: number;
+}
+
+export const nodeTestApi = {
+  /** Runs only this node of the saved draft (with `config` instead of the saved one, when given). */
+  test: (workflowId: number | string, nodeId: string, inputs: NodeTestInputs, config?: Record<string, unknown>) =>
+    request<NodeTestResult>(`/workflows/${workflowId}/nodes/${encodeURIComponent(nodeId)}/test/`, {
+      method: "POST",
+      body: config ? { inputs, config } : { inputs },
+    }),
 };

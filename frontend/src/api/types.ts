@@ -200,7 +200,23 @@ export interface Step {
   tokens_in: number | null;
   tokens_out: number | null;
   cost_usd: number | null;
+  /** Spent by the child runs of a loop, sub-workflow or agent step (not included in cost_usd). */
+  children_cost_usd?: number | null;
   reason?: string | null;
+  /** Only for a step that review rounds sent back (request changes): the round it is in. */
+  round?: number;
+  /** Only with `round`: what the step did in each earlier round. */
+  rounds?: StepRound[];
+}
+
+export interface StepRound {
+  round: number | null;
+  status: StepStatus;
+  output: unknown;
+  error: unknown;
+  started_at: string | null;
+  ended_at: string | null;
+  cost_usd: number | null;
 }
 
 export interface RunSummary {
@@ -376,6 +392,15 @@ export interface Connector {
   created_by?: string | null;
   created_at?: string;
   updated_at?: string;
+}
+
+/** `GET /api/connectors/kinds/`: the JSON Schemas a connector form is generated from. */
+export interface ConnectorKindInfo {
+  kind: ConnectorKind;
+  title: string;
+  /** `ui.when: {field, values}` on a property: shown only when that config field has one of the values. */
+  config_schema: JsonSchema;
+  secret_schema: JsonSchema;
 }
 
 export interface ConnectorWrite {
@@ -556,4 +581,53 @@ export interface DocNode {
 export interface NodeTypeList {
   results: NodeType[];
   settings_schema?: JsonSchema;
+}
+
+// --- Review inbox: filters, counts, review context, typed fields (issue 7) ---
+
+/** Pending / due soon / mine (claimed by you) counts of GET /api/approvals/ (`counts`). */
+export interface ApprovalCountFigures {
+  pending: number;
+  due_soon: number;
+  mine: number;
+}
+
+export interface ApprovalCounts extends ApprovalCountFigures {
+  queues: (ApprovalCountFigures & { queue: string })[];
+}
+
+export interface ApprovalPage extends Paginated<ApprovalSummary> {
+  counts?: ApprovalCounts;
+}
+
+export interface ApprovalRunStep {
+  node_id: string;
+  label: string;
+  type: string;
+  status: string;
+  summary: string;
+  model: string | null;
+  cost_usd: number | null;
+  tokens_in?: number | null;
+  tokens_out?: number | null;
+}
+
+export interface ApprovalPassage {
+  source: string;
+  text: string;
+  score: number | null;
+}
+
+/** What produced the draft (GET /api/approvals/{id}/ `run_context`). */
+export interface ApprovalRunContext {
+  trigger: unknown;
+  steps: ApprovalRunStep[];
+  passages: ApprovalPassage[];
+  cost_usd: number;
+}
+
+export interface ApprovalDetail {
+  run_context?: ApprovalRunContext;
+  /** The node's JSON Schema of its editable fields, or null (free text). */
+  fields_schema?: JsonSchema | null;
 }

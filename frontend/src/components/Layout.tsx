@@ -1,13 +1,16 @@
 import { useEffect, useState } from "react";
 import { NavLink, Outlet, useLocation } from "react-router-dom";
 import { NavMenu } from "../admin/NavMenu";
-import { api } from "../api/client";
+import { api, editorApi } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
+import { decidableReviews } from "../editor/reviewStatus";
 import { onInboxChanged } from "./inboxEvents";
 import { useInboxSocket } from "./useInboxSocket";
 
-function usePendingCount(): number | null {
+/** Pending approvals plus the version reviews this user may decide (builders and admins). */
+function usePendingCount(canBuild: boolean): number | null {
   const [count, setCount] = useState<number | null>(null);
+  const [reviews, setReviews] = useState(0);
   useEffect(() => {
     let alive = true;
     const load = () =>
@@ -15,25 +18,38 @@ function usePendingCount(): number | null {
         .approvals({ status: "pending" })
         .then((p) => alive && setCount(p.count))
         .catch(() => alive && setCount(null));
+    // One page (50) of pending reviews is plenty: they are rare, and only the badge counts them.
+    const loadReviews = () =>
+      canBuild
+        ? editorApi
+            .versionReviews({ status: "pending" })
+            .then((p) => alive && setReviews(decidableReviews(p.results)))
+            .catch(() => undefined)
+        : Promise.resolve();
     void load();
-    const t = window.setInterval(load, 60000); // a fallback: the inbox socket pushes changes
+    void loadReviews();
+    const t = window.setInterval(() => {
+      void load();
+      void loadReviews();
+    }, 60000); // a fallback: the inbox socket pushes changes
     // Pages that know the inbox changed (a decision, a fresh list) say so: refresh now.
     const off = onInboxChanged(({ pending }) => {
       if (typeof pending === "number") setCount(pending);
       else void load();
+      void loadReviews();
     });
     return () => {
       alive = false;
       window.clearInterval(t);
       off();
     };
-  }, []);
-  return count;
+  }, [canBuild]);
+  return count == null ? (reviews || null) : count + reviews;
 }
 
 export function Layout() {
   const { user, logout } = useAuth();
-  const pending = usePendingCount();
+  const pending = usePendingCount(user?.role === "admin" || user?.role === "builder");
   useInboxSocket(Boolean(user));
   const { pathname } = useLocation();
   return (

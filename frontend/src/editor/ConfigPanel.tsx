@@ -4,6 +4,7 @@ import { ExamplesButton } from "../approvals/ExamplesDialog";
 import { fmtCost, fmtDuration, fmtJson } from "../components/format";
 import { StatusBadge } from "../components/StatusBadge";
 import { SchemaForm } from "./config-form/SchemaForm";
+import { TestNodeButton } from "./TestNodeDialog";
 import type { BatonNode } from "./serialize";
 
 export function IssueList({ issues, onSelect }: { issues: Issue[] | null; onSelect?: (nodeId: string) => void }) {
@@ -159,6 +160,7 @@ export function NodePanel({
         </Section>
       )}
       <ExamplesButton nodeId={node.id} typeKey={node.data.typeKey} hidden={readOnly} />
+      <TestNodeButton nodeId={node.id} label={node.data.label || t?.title || node.id} config={node.data.config} hidden={readOnly} />
       {!readOnly && (
         <button type="button" className="btn danger" onClick={onDelete}>
           Delete node

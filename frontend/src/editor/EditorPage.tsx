@@ -24,6 +24,7 @@ import type {
   WorkflowDetail,
 } from "../api/types";
 import { fmtTime } from "../components/format";
+import { onInboxChanged } from "../components/inboxEvents";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
@@ -37,6 +38,7 @@ import { nodeTypes } from "./nodeTypes";
 import { DRAG_MIME, NOTE_MIME, Palette } from "./Palette";
 import { PublishDialog, type PublishOutcome } from "./PublishDialog";
 import type { ReviewedVersion } from "./apiTypes";
+import { reviewStatusOf, watchReviewStatus } from "./reviewStatus";
 import { RunDialog } from "./RunDialog";
 import { indexNodeTypes } from "./serialize";
 import { ShareButton } from "./ShareDialog";
@@ -168,18 +170,31 @@ function Editor({
   }, [runId, runDetail, runSteps, latestRun]);
 
   // A version sent for review (publish-review policy) that nobody decided yet.
+  // Re-read on focus, when the inbox changes, and every 20 s while one is pending, so the
+  // badge follows another builder's decision without a reload.
   const [pendingReview, setPendingReview] = useState<number | null>(null);
+  const pendingRef = useRef<number | null>(null);
+  pendingRef.current = pendingReview;
   useEffect(() => {
     let live = true;
-    api.versions(workflow.id).then(
-      (page) => {
-        const pending = (page.results as ReviewedVersion[]).find((v) => v.review?.status === "pending");
-        if (live) setPendingReview(pending ? pending.number : null);
-      },
-      () => {},
-    );
+    const load = () =>
+      api.versions(workflow.id).then(
+        (page) => {
+          if (!live) return;
+          const status = reviewStatusOf(page.results as ReviewedVersion[]);
+          setPendingReview(status.pending);
+          if (status.live != null) {
+            setWf((w) => (w.published_version === status.live ? w : { ...w, published_version: status.live }));
+          }
+        },
+        () => {},
+      );
+    const stop = watchReviewStatus(() => void load(), () => pendingRef.current != null);
+    const off = onInboxChanged(() => void load());
     return () => {
       live = false;
+      stop();
+      off();
     };
   }, [workflow.id]);
 

@@ -71,6 +71,16 @@ export function displayName(data: BatonNodeData, id: string): string {
   return data.label || data.nodeType?.title || id;
 }
 
+/** The node's accessible name on the canvas, e.g. "llm.prompt node: Draft reply". */
+export function nodeAriaLabel(data: BatonNodeData, id: string): string {
+  return `${data.typeKey} node: ${displayName(data, id)}`;
+}
+
+/** A port's accessible name, e.g. "Output port out of Draft reply". */
+export function portAriaLabel(side: "in" | "out", port: string, nodeName: string): string {
+  return `${side === "in" ? "Input" : "Output"} port ${port} of ${nodeName}`;
+}
+
 function uniquePorts(names: string[]): Port[] {
   return [...new Set(names)].map((name) => ({ name, label: name }));
 }
@@ -134,7 +144,7 @@ export function toFlow(
       type: "generic",
       position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 },
       data,
-      ariaLabel: displayName(data, n.id),
+      ariaLabel: nodeAriaLabel(data, n.id),
     };
   });
   const edges: BatonEdge[] = document.edges.map((e: DocEdge) => ({

@@ -7,6 +7,7 @@ import { DEFAULT_NODE_SIZE, layoutPositions } from "./layout";
 import {
   compactSettings,
   displayName,
+  nodeAriaLabel,
   indexNodeTypes,
   inputsOf,
   outputsOf,
@@ -398,7 +399,7 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         type: "generic",
         position,
         selected: true,
-        ariaLabel: t.title,
+        ariaLabel: `${t.key} node: ${t.title}`,
         data: { typeKey: t.key, typeVersion: t.version, config: defaultsFor(t.config_schema), nodeType: t },
       };
       const edges = deselectAll(s.edges);
@@ -475,7 +476,7 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         {
           nodes: mapNode(s, a.id, (n) => {
             const data = { ...n.data, label: a.label === "" ? undefined : a.label };
-            return { ...n, data, ariaLabel: displayName(data, n.id) };
+            return { ...n, data, ariaLabel: nodeAriaLabel(data, n.id) };
           }),
         },
         { key: `label:${a.id}`, at: a.at },

@@ -71,12 +71,22 @@ function StepRow({ nodeId, label, type, step, liveText, onRerunFrom, rerunBusy }
           <span className="step-caret" aria-hidden="true">{open ? "▾" : "▸"}</span>
           <span className="step-label">
             {label} <span className="muted">{type}</span>
+            {step?.round ? (
+              <span className="muted" data-testid={`step-round-${nodeId}`}> · round {step.round}</span>
+            ) : null}
           </span>
           {step?.status ? <StatusBadge status={step.status} /> : <span className="muted">not started</span>}
           <span>{fmtDuration(step?.duration_ms)}</span>
           <span>{step?.model ?? "—"}</span>
           <span title="tokens in → out">{tokens}</span>
-          <span>{fmtCost(step?.cost_usd)}</span>
+          <span>
+            {fmtCost(step?.cost_usd)}
+            {step?.children_cost_usd ? (
+              <span className="muted" title="spent by this step's child runs">
+                {" "}+ {fmtCost(step.children_cost_usd)} in child runs
+              </span>
+            ) : null}
+          </span>
         </button>
         <span className="step-actions">
           {onRerunFrom && (
@@ -131,6 +141,14 @@ function StepRow({ nodeId, label, type, step, liveText, onRerunFrom, rerunBusy }
               <pre className="json json-error">{fmtJson(step.error)}</pre>
             </>
           )}
+          {(step?.rounds ?? []).map((r, i) => (
+            <div key={i} data-testid={`step-earlier-round-${nodeId}`}>
+              <h4>
+                Round {r.round ?? i + 1} <span className="muted">({r.status}, before changes were requested)</span>
+              </h4>
+              <pre className="json">{fmtJson(r.error ?? r.output)}</pre>
+            </div>
+          ))}
         </div>
       )}
     </li>

@@ -61,11 +61,26 @@ function CostChart({ bars }: { bars: DayBar[] }) {
   );
 }
 
-function UsageTable({ title, keyLabel, report }: { title: string; keyLabel: string; report: UsageReport | undefined }) {
+function UsageTable({
+  title,
+  keyLabel,
+  report,
+  note,
+  emptyKey = "",
+}: {
+  title: string;
+  keyLabel: string;
+  report: UsageReport | undefined;
+  /** A line under the title (e.g. whose rows are shown). */
+  note?: string;
+  /** Shown for a row without a key (a user table: runs started by a webhook or a schedule). */
+  emptyKey?: string;
+}) {
   const rows: UsageRow[] = report?.rows ?? [];
   return (
     <section className="card usage-section" aria-labelledby={`usage-${keyLabel}`}>
       <h2 id={`usage-${keyLabel}`}>{title}</h2>
+      {note ? <p className="muted small-text">{note}</p> : null}
       {rows.length === 0 ? (
         <p className="muted">No LLM usage in this period.</p>
       ) : (
@@ -81,8 +96,8 @@ function UsageTable({ title, keyLabel, report }: { title: string; keyLabel: stri
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.key}>
-                <td>{r.label || r.key}</td>
+              <tr key={r.key ?? ""}>
+                <td>{r.label || r.key || emptyKey}</td>
                 <td className="num">{fmtInt(r.runs)}</td>
                 <td className="num">{fmtInt(r.tokens_in)}</td>
                 <td className="num">{fmtInt(r.tokens_out)}</td>
@@ -104,10 +119,11 @@ export function UsagePage() {
         adminApi.usage({ group_by: "day", days }),
         adminApi.usage({ group_by: "workflow", days }),
         adminApi.usage({ group_by: "model", days }),
+        adminApi.usage({ group_by: "user", days }),
       ]),
     [days],
   );
-  const [byDay, byWorkflow, byModel] = data ?? [];
+  const [byDay, byWorkflow, byModel, byUser] = data ?? [];
   const totals = byDay?.totals;
   return (
     <main className="page">
@@ -169,6 +185,13 @@ export function UsagePage() {
           <div className="usage-grid">
             <UsageTable title="By workflow" keyLabel="Workflow" report={byWorkflow} />
             <UsageTable title="By model" keyLabel="Model" report={byModel} />
+            <UsageTable
+              title="By user"
+              keyLabel="User"
+              report={byUser}
+              note="Who started the runs. Admins see every user; others see the runs they may see."
+              emptyKey="(no user: webhook or schedule)"
+            />
           </div>
         </>
       )}

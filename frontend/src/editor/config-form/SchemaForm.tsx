@@ -105,6 +105,20 @@ function Field({ name, schema, root, required, value, onChange, disabled }: Fiel
     return wrap(<JsonField common={common} value={current} emptyValue={nullable ? null : undefined} onChange={onChange} />);
   }
 
+  if (widget === "const-or-number" && Array.isArray(s.ui?.consts) && s.number && typeof s.number === "object") {
+    return wrap(
+      <ConstOrNumber
+        common={common}
+        title={title}
+        consts={s.ui.consts}
+        number={s.number as JsonSchema}
+        value={current}
+        emptyValue={nullable ? null : undefined}
+        onChange={onChange}
+      />,
+    );
+  }
+
   if (s.enum) {
     const options = s.enum;
     const idx = options.findIndex((o) => o === current);
@@ -266,6 +280,70 @@ function Field({ name, schema, root, required, value, onChange, disabled }: Fiel
 }
 
 type Common = { id: string; disabled?: boolean; "aria-describedby"?: string; required: boolean };
+
+const PINNED = "pinned";
+
+/** A choice of constants or a number (`"latest"` or a version number): a select, and a number field
+ * when "Pinned <title>" is chosen. Choosing it starts from the number's minimum (or 1). */
+function ConstOrNumber({
+  common,
+  title,
+  consts,
+  number,
+  value,
+  emptyValue,
+  onChange,
+}: {
+  common: Common;
+  title: string;
+  consts: unknown[];
+  number: JsonSchema;
+  value: unknown;
+  emptyValue: null | undefined;
+  onChange: (v: unknown) => void;
+}) {
+  const key = (c: unknown) => (typeof c === "string" ? c : JSON.stringify(c));
+  const idx = consts.findIndex((c) => c === value);
+  const pinned = idx < 0 && typeof value === "number";
+  const integer = number.type === "integer";
+  return (
+    <div className="const-or-number">
+      <select
+        {...common}
+        value={pinned ? PINNED : idx < 0 ? "" : key(consts[idx])}
+        onChange={(e) => {
+          const v = e.target.value;
+          if (v === PINNED) onChange(typeof number.minimum === "number" ? number.minimum : 1);
+          else if (v === "") onChange(emptyValue);
+          else onChange(consts.find((c) => key(c) === v));
+        }}
+      >
+        {idx < 0 && !pinned && <option value="">—</option>}
+        {consts.map((c) => (
+          <option key={key(c)} value={key(c)}>
+            {String(c)}
+          </option>
+        ))}
+        <option value={PINNED}>Pinned {title.toLowerCase()}</option>
+      </select>
+      {pinned && (
+        <input
+          type="number"
+          aria-label={`Pinned ${title.toLowerCase()}`}
+          disabled={common.disabled}
+          step={integer ? 1 : "any"}
+          min={number.minimum}
+          max={number.maximum}
+          value={value as number}
+          onChange={(e) => {
+            const n = integer ? parseInt(e.target.value, 10) : parseFloat(e.target.value);
+            if (!Number.isNaN(n)) onChange(n);
+          }}
+        />
+      )}
+    </div>
+  );
+}
 
 /** One entry per line; keeps its own text so blank lines can be typed. */
 function StringList({ common, value, onChange }: { common: Common; value: string[]; onChange: (v: unknown) => void }) {

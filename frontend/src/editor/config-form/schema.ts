@@ -25,6 +25,17 @@ export interface Normalized {
   nullable: boolean;
 }
 
+/**
+ * `anyOf` of one or more constants and one integer/number (e.g. a version: `"latest"` or `3`):
+ * the constants and the number's schema, or null for any other shape.
+ */
+export function constOrNumber(variants: JsonSchema[]): { consts: unknown[]; number: JsonSchema } | null {
+  const consts = variants.filter((v) => "const" in v);
+  const numbers = variants.filter((v) => !("const" in v) && (v.type === "integer" || v.type === "number"));
+  if (!consts.length || numbers.length !== 1 || consts.length + 1 !== variants.length) return null;
+  return { consts: consts.map((v) => v.const), number: numbers[0] };
+}
+
 /** Resolves refs and unwraps `anyOf: [X, {type: "null"}]` (pydantic's Optional[X]). */
 export function normalize(schema: JsonSchema, root: JsonSchema): Normalized {
   let s = resolveRef(schema, root);
@@ -39,6 +50,12 @@ export function normalize(schema: JsonSchema, root: JsonSchema): Normalized {
     } else if (nonNull.length > 1 && nonNull.every((v) => "const" in v)) {
       const { anyOf: _a, oneOf: _o, ...rest } = s;
       s = { ...rest, enum: nonNull.map((v) => v.const) };
+    } else {
+      const choice = constOrNumber(nonNull.map((v) => resolveRef(v, root)));
+      if (choice) {
+        const { anyOf: _a, oneOf: _o, ...rest } = s;
+        s = { ...rest, ui: { ...rest.ui, widget: "const-or-number", consts: choice.consts }, number: choice.number };
+      }
     }
   }
   if (Array.isArray(s.type)) {

@@ -4,7 +4,7 @@ import { memo, useContext } from "react";
 import type { Port } from "../../api/types";
 import { fmtCost, fmtDuration } from "../../components/format";
 import { RunStepsContext } from "../context";
-import { displayName, ERROR_PORT, inputsOf, outputsOf, type BatonNode } from "../serialize";
+import { displayName, ERROR_PORT, inputsOf, outputsOf, portAriaLabel, type BatonNode } from "../serialize";
 
 const CATEGORY_COLORS: Record<string, string> = {
   trigger: "#0f766e",
@@ -29,7 +29,7 @@ export function categoryColor(category: string | undefined): string {
   return FALLBACK[h % FALLBACK.length];
 }
 
-function Ports({ ports, side, name }: { ports: Port[]; side: "in" | "out"; name: string }) {
+function Ports({ ports, side, name, connectable }: { ports: Port[]; side: "in" | "out"; name: string; connectable: boolean }) {
   const showLabels = ports.length > 1;
   return (
     <>
@@ -42,7 +42,9 @@ function Ports({ ports, side, name }: { ports: Port[]; side: "in" | "out"; name:
             type={side === "in" ? "target" : "source"}
             position={side === "in" ? Position.Left : Position.Right}
             style={{ top }}
-            aria-label={`${name} ${p.name} port`}
+            aria-label={portAriaLabel(side, p.name, name)}
+            // A port is clicked (or dragged) to connect it; on a read-only canvas it is a picture.
+            role={connectable ? "button" : "img"}
             // Connections are drawn from an output to an input only.
             isConnectableStart={side === "out"}
             title={p.label || p.name}
@@ -60,7 +62,7 @@ function Ports({ ports, side, name }: { ports: Port[]; side: "in" | "out"; name:
   );
 }
 
-function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
+function GenericNodeImpl({ id, data, selected, isConnectable }: NodeProps<BatonNode>) {
   const name = displayName(data, id);
   const inputs = inputsOf(data);
   const outputs = outputsOf(data);
@@ -85,7 +87,7 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
         paddingLeft: labelRoom(inputs),
         paddingRight: labelRoom(outputs),
       }}>
-      <Ports ports={inputs} side="in" name={name} />
+      <Ports ports={inputs} side="in" name={name} connectable={isConnectable} />
       <div className="baton-node-body">
         <div className="baton-node-title" style={{ color }}>
           {name}
@@ -114,7 +116,7 @@ function GenericNodeImpl({ id, data, selected }: NodeProps<BatonNode>) {
           </div>
         )}
       </div>
-      <Ports ports={outputs} side="out" name={name} />
+      <Ports ports={outputs} side="out" name={name} connectable={isConnectable} />
     </div>
   );
 }
