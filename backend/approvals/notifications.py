@@ -152,9 +152,8 @@ def _send_email(n: ApprovalNotification, approval: Approval) -> None:
     if connector is None:
         raise LookupError(f"No smtp connector named {n.connector!r}.")
     subject, body = _message(approval, n.event)
-    sender = str((connector.config or {}).get("from_email") or "")
-    OutboxMailer().send(
-        EmailMessage(to=n.recipient, subject=subject, body=body, sender=sender),
+    OutboxMailer().send(  # through the connector's server, login and from address
+        EmailMessage(to=n.recipient, subject=subject, body=body, connector=connector.name),
         idempotency_key=n.key,
         run_id=str(approval.run_id),
         node_id=approval.node_id,

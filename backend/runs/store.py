@@ -83,6 +83,25 @@ STEP_FIELDS = [
 ]
 
 
+def _step_row(run_id: str, step: StepRecord) -> StepRun:
+    """The database row of a step record (not saved)."""
+    return StepRun(
+        run_id=int(run_id),
+        node_id=step.node_id,
+        status=str(step.status),
+        attempts=step.attempts,
+        inputs=step.inputs,
+        output=step.output,
+        ports=list(step.ports),
+        error=dict(step.error) if step.error is not None else None,
+        request=step.request,
+        resume=step.resume,
+        started_at=step.started_at,
+        ended_at=step.ended_at,
+        meta=dict(step.meta),
+    )
+
+
 class DjangoRunStore:
     """One instance per `run_advance` call; it remembers the claimed runs' last event seq."""
 
@@ -126,21 +145,7 @@ class DjangoRunStore:
     def save_step(self, run_id: str, *, fence: int, step: StepRecord, events: Sequence[Event] = ()) -> None:
         with transaction.atomic():
             self._append(int(run_id), events, fence)
-            row = StepRun(
-                run_id=int(run_id),
-                node_id=step.node_id,
-                status=str(step.status),
-                attempts=step.attempts,
-                inputs=step.inputs,
-                output=step.output,
-                ports=list(step.ports),
-                error=dict(step.error) if step.error is not None else None,
-                request=step.request,
-                resume=step.resume,
-                started_at=step.started_at,
-                ended_at=step.ended_at,
-                meta=dict(step.meta),
-            )
+            row = _step_row(run_id, step)
             # One INSERT ... ON CONFLICT DO UPDATE instead of SELECT + INSERT/UPDATE.
             StepRun.objects.bulk_create(
                 [row], update_conflicts=True, unique_fields=["run", "node_id"], update_fields=STEP_FIELDS
@@ -156,24 +161,7 @@ class DjangoRunStore:
         """Replace several step records in one transaction (a review round; all or nothing)."""
         with transaction.atomic():
             self._append(int(run_id), events, fence)
-            rows = [
-                StepRun(
-                    run_id=int(run_id),
-                    node_id=step.node_id,
-                    status=str(step.status),
-                    attempts=step.attempts,
-                    inputs=step.inputs,
-                    output=step.output,
-                    ports=list(step.ports),
-                    error=dict(step.error) if step.error is not None else None,
-                    request=step.request,
-                    resume=step.resume,
-                    started_at=step.started_at,
-                    ended_at=step.ended_at,
-                    meta=dict(step.meta),
-                )
-                for step in steps
-            ]
+            rows = [_step_row(run_id, step) for step in steps]
             if rows:
                 StepRun.objects.bulk_create(
                     rows, update_conflicts=True, unique_fields=["run", "node_id"], update_fields=STEP_FIELDS

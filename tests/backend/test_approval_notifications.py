@@ -25,6 +25,7 @@ from backend.workflows.models import Workflow
 from backend.workflows.selectors import workflow_published_version
 from backend.workflows.services import workflow_create, workflow_publish
 from tests.backend.conftest import CUSTOMER_EMAIL, PASSWORD, load_fixture
+from tests.smtp_stub import Smtp, smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,23 @@ def _setup(settings: Any) -> None:
 
 
 @pytest.fixture
-def support(personas: dict[str, User]) -> Queue:
+def smtp() -> Iterator[Smtp]:
+    with smtp_server() as state:
+        yield state
+
+
+def mail_connector(name: str, smtp: Smtp, **config: Any) -> Connector:
+    """An SMTP connector pointing at the local stub server."""
+    return Connector.objects.create(
+        name=name,
+        kind="smtp",
+        config={"host": "127.0.0.1", "port": smtp.port, "use_tls": False, **config},
+        allowed_hosts=["127.0.0.1"],
+    )
+
+
+@pytest.fixture
+def support(personas: dict[str, User], smtp: Smtp) -> Queue:
     """The Support queue with three members: rey and ria have addresses, ray has none."""
     queue = Queue.objects.get(name="Support")
     User.objects.filter(id=personas["rey"].id).update(email="rey@example.com")
@@ -75,9 +92,7 @@ def support(personas: dict[str, User]) -> Queue:
     User.objects.filter(id=ria.id).update(email="ria@example.com")
     ray = user_upsert(username="ray", password=PASSWORD, role=User.Role.REVIEWER)
     queue.members.add(ria, ray)
-    Connector.objects.create(
-        name="mail", kind="smtp", config={"host": "127.0.0.1", "from_email": "inbox@baton.test"}
-    )
+    mail_connector("mail", smtp, from_email="inbox@baton.test")
     return queue
 
 
@@ -91,7 +106,7 @@ def start(workflow: Workflow, starter: User, captured: Any, *, execute: bool = T
 
 
 def test_email_notification_sends_one_outbox_message_per_member_with_the_link(
-    personas, support, support_workflow, django_capture_on_commit_callbacks
+    personas, support, support_workflow, django_capture_on_commit_callbacks, smtp
 ):
     Queue.objects.filter(id=support.id).update(notify_email_connector="mail")
     approval = start(support_workflow, personas["alice"], django_capture_on_commit_callbacks)
@@ -103,6 +118,10 @@ def test_email_notification_sends_one_outbox_message_per_member_with_the_link(
         assert link in message.body
         assert message.sender == "inbox@baton.test"
         assert "token" not in message.body.lower()
+        assert message.connector == "mail"
+    # Delivered by the connector's SMTP server, from its address.
+    assert sorted(r for m in smtp.messages for r in m["rcpt"]) == ["rey@example.com", "ria@example.com"]
+    assert {m["from"] for m in smtp.messages} == {"inbox@baton.test"}
     assert set(ApprovalNotification.objects.values_list("status", flat=True)) == {"sent"}
     # The sweep later finds nothing to send again.
     assert notifications_deliver_pending(now=timezone.now() + timedelta(days=1)) == 0
@@ -178,10 +197,12 @@ def test_a_failing_webhook_is_retried_then_given_up(
     assert Approval.objects.get(id=approval.id).status == "pending"  # the item itself is untouched
 
 
-def test_escalation_notifies_the_new_queue(personas, support_workflow, django_capture_on_commit_callbacks):
+def test_escalation_notifies_the_new_queue(
+    personas, support_workflow, django_capture_on_commit_callbacks, smtp
+):
     lead = user_upsert(username="lea", password=PASSWORD, role=User.Role.REVIEWER)
     User.objects.filter(id=lead.id).update(email="lea@example.com")
-    Connector.objects.create(name="mail", kind="smtp", config={"host": "127.0.0.1"})
+    mail_connector("mail", smtp)
     leads = Queue.objects.create(name="Leads", notify_email_connector="mail")
     leads.members.add(lead)
     document = load_fixture("support_reply.json")

@@ -38,6 +38,11 @@ def test_run_review_edit_approve_and_send(open_page):
     expect(builder.get_by_test_id("node-status-review")).to_have_text("waiting")
     expect(builder.get_by_test_id("run-status").first).to_have_text("waiting")
     expect(builder.get_by_test_id("node-status-send")).to_have_count(0)
+    # The builder also keeps the run page open (a second tab) while the run waits.
+    run_page = builder.context.new_page()
+    run_page.goto(builder.get_by_role("link", name="Open run page").get_attribute("href"))
+    expect(run_page.get_by_test_id("run-status").first).to_have_text("waiting")
+    expect(run_page.get_by_test_id("step-review")).to_contain_text("waiting")
 
     # The reviewer finds the item in the inbox, reads the e-mail and the draft, edits, approves.
     reviewer = open_page("reviewer")
@@ -51,7 +56,9 @@ def test_run_review_edit_approve_and_send(open_page):
     reviewer.get_by_role("button", name="Approve").click()
     expect(reviewer.get_by_test_id("review-outcome")).to_contain_text(re.compile("approved", re.I))
 
-    # The builder's page, never reloaded, sees the run resume and finish.
+    # The builder's pages, never reloaded, see the run resume and finish.
+    expect(run_page.get_by_test_id("step-send")).to_contain_text("succeeded")
+    expect(run_page.get_by_test_id("run-status").first).to_have_text("succeeded")
     expect(builder.get_by_test_id("node-status-review")).to_have_text("succeeded")
     expect(builder.get_by_test_id("node-status-send")).to_have_text("succeeded")
     expect(builder.get_by_test_id("run-status").first).to_have_text("succeeded")

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/client";
-import { configForEdit, connectorBody, detailMessages, errorText, expiryFromDays, splitList, validExpiryDays } from "./helpers";
+import { detailMessages, errorText, expiryFromDays, splitList, validExpiryDays } from "./helpers";
 
 describe("splitList", () => {
   it("splits on commas and lines, trims, drops empties and duplicates", () => {
@@ -37,71 +37,5 @@ describe("token expiry", () => {
   });
   it("adds days to now", () => {
     expect(expiryFromDays(2, new Date("2026-01-01T00:00:00Z"))).toBe("2026-01-03T00:00:00.000Z");
-  });
-});
-
-describe("connectorBody", () => {
-  it("creates an http connector with a bearer secret and hosts", () => {
-    const body = connectorBody({
-      name: " api ",
-      kind: "http",
-      config: { ...configForEdit("http"), base_url: "https://x.example.com", auth_type: "bearer", username: "ignored" },
-      secret: { token: "s3cret", password: "hidden-field" },
-      allowedHosts: "x.example.com, y.example.com",
-      editing: false,
-    });
-    expect(body).toEqual({
-      name: "api",
-      kind: "http",
-      config: { base_url: "https://x.example.com", auth_type: "bearer", username: "", header_name: "" },
-      secret: { token: "s3cret" },
-      allowed_hosts: ["x.example.com", "y.example.com"],
-    });
-  });
-  it("keeps the stored secret and hosts on an untouched edit", () => {
-    const stored = { config: { base_url: "https://x.example.com", auth_type: "bearer" }, allowed_hosts: ["x.example.com"] };
-    const body = connectorBody({
-      name: "api",
-      kind: "http",
-      config: configForEdit("http", stored.config),
-      secret: {},
-      allowedHosts: "x.example.com",
-      editing: true,
-      stored,
-    });
-    expect(body.secret).toBeUndefined();
-    expect(body.allowed_hosts).toBeUndefined();
-  });
-  it("parses model lines, numbers, and keeps stored model entries when unchanged", () => {
-    const entries = [{ name: "gpt-x", tier: 2 }, "mini"];
-    const body = connectorBody({
-      name: "m",
-      kind: "model",
-      config: configForEdit("model", { provider: "openai", models: entries }),
-      secret: {},
-      allowedHosts: "",
-      editing: true,
-      stored: { config: { provider: "openai", models: entries }, allowed_hosts: [] },
-    });
-    expect(body.config?.models).toEqual(entries);
-    const smtp = connectorBody({
-      name: "mail",
-      kind: "smtp",
-      config: { ...configForEdit("smtp"), host: "smtp.example.com", port: "2525" },
-      secret: {},
-      allowedHosts: "",
-      editing: false,
-    });
-    expect(smtp.config?.port).toBe(2525);
-    expect(smtp.secret).toEqual({});
-    const changed = connectorBody({
-      name: "m",
-      kind: "model",
-      config: { ...configForEdit("model"), models: "a, b\nc" },
-      secret: { api_key: "k" },
-      allowedHosts: "",
-      editing: false,
-    });
-    expect(changed.config?.models).toEqual(["a", "b", "c"]);
   });
 });

@@ -61,9 +61,9 @@ export function diffWords(before: string, after: string): DiffPart[] {
   return out;
 }
 
-export function Diff({ before, after }: { before: string; after: string }) {
+export function Diff({ before, after, testId = "example-diff" }: { before: string; after: string; testId?: string }) {
   return (
-    <div className="diff prewrap" data-testid="example-diff">
+    <div className="diff prewrap" data-testid={testId}>
       {diffWords(before, after).map((p, i) =>
         p.kind === "same" ? (
           <span key={i}>{p.text}</span>

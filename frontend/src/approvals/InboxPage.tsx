@@ -13,6 +13,7 @@ import { INBOX_SHORTCUTS, inboxKeyAction, moveSelection } from "./inboxKeys";
 import { QuickDecisionDialog } from "./QuickDecisionDialog";
 import { ApprovalBadge, DueText } from "./ReviewPage";
 import { VersionReviews } from "./VersionReviews";
+import { ShortcutsTable } from "../editor/ShortcutsDialog";
 
 const TABS = [
   ["pending", "Pending"],
@@ -300,23 +301,7 @@ export function InboxPage() {
       {help && (
         <Dialog title="Inbox shortcuts" onClose={() => setHelp(false)}>
           <div className="dialog-form">
-            <table className="shortcuts" aria-label="Inbox shortcuts list">
-              <tbody>
-                {INBOX_SHORTCUTS.map((s) => (
-                  <tr key={s.what}>
-                    <td>
-                      {s.keys.map((k, i) => (
-                        <span key={k}>
-                          {i > 0 && " or "}
-                          <kbd>{k}</kbd>
-                        </span>
-                      ))}
-                    </td>
-                    <td>{s.what}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ShortcutsTable shortcuts={INBOX_SHORTCUTS} label="Inbox shortcuts list" />
             <p className="muted">Not while you type in a field.</p>
           </div>
         </Dialog>

@@ -1,5 +1,5 @@
 import type { ApprovalRunContext } from "../api/types";
-import { diffWords } from "./ExamplesDialog";
+import { Diff } from "./ExamplesDialog";
 
 export function fmtUsd(v: number | null | undefined): string {
   if (v == null) return "—";
@@ -102,21 +102,7 @@ export function EditDiff({
   return (
     <div className="edit-diff" data-testid={`field-diff-${name}`}>
       <small className="muted">{label}</small>
-      <div className="diff prewrap">
-        {diffWords(before, after).map((p, i) =>
-          p.kind === "same" ? (
-            <span key={i}>{p.text}</span>
-          ) : p.kind === "added" ? (
-            <ins key={i} className="diff-added">
-              {p.text}
-            </ins>
-          ) : (
-            <del key={i} className="diff-removed">
-              {p.text}
-            </del>
-          ),
-        )}
-      </div>
+      <Diff before={before} after={after} testId={`field-diff-words-${name}`} />
     </div>
   );
 }

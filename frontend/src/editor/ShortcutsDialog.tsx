@@ -19,27 +19,34 @@ export const SHORTCUTS: { keys: string[]; what: string }[] = [
   { keys: ["Esc"], what: "Close a dialog" },
 ];
 
+/** A table of keyboard shortcuts: each row's keys (alternatives joined by "or") and what they do. */
+export function ShortcutsTable({ shortcuts, label }: { shortcuts: { keys: string[]; what: string }[]; label: string }) {
+  return (
+    <table className="shortcuts" aria-label={label}>
+      <tbody>
+        {shortcuts.map((s) => (
+          <tr key={s.what}>
+            <td>
+              {s.keys.map((k, i) => (
+                <span key={k}>
+                  {i > 0 && " or "}
+                  <kbd>{k}</kbd>
+                </span>
+              ))}
+            </td>
+            <td>{s.what}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
   return (
     <Dialog title="Keyboard shortcuts" onClose={onClose}>
       <div className="dialog-form">
-        <table className="shortcuts" aria-label="Keyboard shortcuts list">
-          <tbody>
-            {SHORTCUTS.map((s) => (
-              <tr key={s.what}>
-                <td>
-                  {s.keys.map((k, i) => (
-                    <span key={k}>
-                      {i > 0 && " or "}
-                      <kbd>{k}</kbd>
-                    </span>
-                  ))}
-                </td>
-                <td>{s.what}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ShortcutsTable shortcuts={SHORTCUTS} label="Keyboard shortcuts list" />
       </div>
     </Dialog>
   );
