@@ -84,6 +84,9 @@ class WorkflowSummarySerializer(AnySerializer):
     )
     updated_at = serializers.DateTimeField()
     updated_by = serializers.CharField(allow_null=True, help_text="Username.")
+    owner = serializers.CharField(
+        allow_null=True, help_text="Username; only the owner or an admin may delete."
+    )
 
 
 class WorkflowDetailSerializer(WorkflowSummarySerializer):
@@ -127,6 +130,7 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
         "published_version": workflow_published_number(workflow=workflow),
         "updated_at": workflow.updated_at.isoformat(),
         "updated_by": workflow.updated_by.username if workflow.updated_by else None,
+        "owner": workflow.owner.username if workflow.owner_id else None,
     }
 
 
@@ -258,6 +262,8 @@ class WorkflowDetailApi(APIView):
     def delete(self, request: Request, workflow_id: int) -> Response:
         user = request_user(request)
         workflow = workflow_get_for_user(workflow_id=workflow_id, user=user, need="edit")
+        if not (user.is_admin or workflow.owner_id == user.id):  # a share never deletes the original
+            raise Forbidden("Only the workflow's owner or an admin may delete it.", code="NOT_OWNER")
         services.workflow_delete(workflow=workflow, user=user)
         return Response(status=204)
 

@@ -14,7 +14,7 @@ _LEVEL = {"view": 0, "run": 1, "edit": 2}
 
 
 def workflow_list_for_user(*, user: User) -> QuerySet[Workflow]:
-    qs = Workflow.objects.select_related("updated_by")
+    qs = Workflow.objects.select_related("updated_by", "owner")
     if user.is_admin:
         return qs
     return qs.filter(

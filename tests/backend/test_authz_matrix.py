@@ -7,6 +7,10 @@ DELETE by one persona does not change what the next one sees.
 Expectations: ``OK`` = allowed (any status but 401/403/404 and 5xx: a 400 for the empty body
 still means the caller got past the access checks), or exactly 401, 403 or 404. Objects a persona
 may not see answer 404, never 403, and no refused response names the hidden workflow.
+
+Personas cover every role and every share level of alice's workflow (view, run, edit; direct and
+through a queue; edit held by a viewer acts as run): ``ACCESS`` says what each may do with it, and
+the rule builders (``workflow(need)``, ``workflow_only(...)``) turn that into the expected answer.
 """
 
 from __future__ import annotations
@@ -32,9 +36,46 @@ from tests.backend.conftest import CUSTOMER_EMAIL, PASSWORD
 pytestmark = pytest.mark.django_db
 
 SECRET_NAME = "Zebra-7731 confidential workflow"
-PERSONAS = ("anonymous", "admin", "alice", "bob", "bob_view", "rey", "vic")
-"""alice owns the workflow; bob is another builder; bob_view (user "bev") is a builder with a view
-share; rey reviews the Support queue that holds the workflow's approval; vic is a viewer."""
+PERSONAS = (
+    "anonymous",
+    "admin",
+    "alice",
+    "bob",
+    "bob_view",
+    "bob_run",
+    "bob_edit",
+    "rey",
+    "vic",
+    "vic_view",
+    "vic_edit",
+    "otto",
+)
+"""alice owns the workflow; bob is another builder; rey reviews the Support queue that holds the
+workflow's approval; vic is a viewer. The others hold a direct share of alice's workflow:
+bob_view/bob_run/bob_edit are builders with a view/run/edit share, vic_view is a viewer with a
+view share and vic_edit a viewer with an edit share (which acts as run: viewers cannot build).
+otto is a reviewer in the Billing queue, which holds a run share (a share through a group)."""
+
+SHARES = {
+    "bob_view": ("bev", User.Role.BUILDER, "view"),
+    "bob_run": ("ron", User.Role.BUILDER, "run"),
+    "bob_edit": ("eda", User.Role.BUILDER, "edit"),
+    "vic_view": ("val", User.Role.VIEWER, "view"),
+    "vic_edit": ("vera", User.Role.VIEWER, "edit"),
+}
+"""persona -> (username, role, share permission on alice's workflow)."""
+
+CANNOT_BUILD = {"rey", "vic", "otto"} | {p for p, (_, role, _) in SHARES.items() if role != User.Role.BUILDER}
+
+LEVEL = {"view": 0, "run": 1, "edit": 2}
+ACCESS = {"admin": "edit", "alice": "edit", "otto": "run"} | {
+    persona: "run" if permission == "edit" and role == User.Role.VIEWER else permission
+    for persona, (_, role, permission) in SHARES.items()
+}
+"""What each persona may do with alice's workflow (docs/api.md, sharing): view reads it (draft,
+versions, export, runs, policy), run also starts, cancels and re-runs runs, edit also changes it
+(draft, publish, rollback, shares, webhook, node tests, reviews, delete); edit acts as run for
+someone who cannot build. Personas not listed do not see the workflow at all (404)."""
 
 OK = "ok"
 Rule = Callable[[str, str], Any]  # (persona, method) -> OK | 401 | 403 | 404
@@ -56,20 +97,36 @@ def admin_only(persona: str, method: str) -> Any:
 
 
 def builders(persona: str, method: str) -> Any:
-    return {"anonymous": 401, "rey": 403, "vic": 403}.get(persona, OK)
+    """Builders and admins; a share of someone's workflow does not make a viewer a builder."""
+    if persona == "anonymous":
+        return 401
+    return 403 if persona in CANNOT_BUILD else OK
 
 
 def workflow(need: str) -> Rule:
-    """Through alice's workflow: admins and alice do anything; bob_view may only view."""
+    """Through alice's workflow: OK with at least ``need`` (view < run < edit), 403 for someone
+    who sees the workflow with less, 404 for someone who does not see it at all."""
 
     def rule(persona: str, method: str) -> Any:
         if persona == "anonymous":
             return 401
-        if persona in ("admin", "alice"):
+        if persona not in ACCESS:
+            return 404
+        return OK if LEVEL[ACCESS[persona]] >= LEVEL[need] else 403
+
+    return rule
+
+
+def workflow_only(*allowed: str) -> Rule:
+    """Through alice's workflow, for the personas named only (say, the owner): everyone else who
+    sees the workflow gets 403, whatever their share; those who do not see it 404."""
+
+    def rule(persona: str, method: str) -> Any:
+        if persona == "anonymous":
+            return 401
+        if persona in allowed:
             return OK
-        if persona == "bob_view":
-            return OK if need == "view" else 403
-        return 404
+        return 403 if persona in ACCESS else 404
 
     return rule
 
@@ -117,7 +174,7 @@ POLICY: dict[str, Rule] = {
     "api/workflows/": by_method(get=authed, post=builders),
     "api/workflows/import/": builders,
     "api/workflows/<int:workflow_id>/": by_method(
-        get=workflow("view"), patch=workflow("edit"), delete=workflow("edit")
+        get=workflow("view"), patch=workflow("edit"), delete=workflow_only("admin", "alice")
     ),
     "api/workflows/<int:workflow_id>/validate/": workflow("view"),
     "api/workflows/<int:workflow_id>/publish/": workflow("edit"),
@@ -164,12 +221,12 @@ POLICY: dict[str, Rule] = {
     "api/audit/export.csv": admin_only,
     "api/policies/global/": admin_only,
     "api/policies/workflows/": admin_only,
-    # Anyone who sees the workflow reads its policy; admins and the owner (alice) may tighten it;
-    # only admins remove it (bob_view sees it but may not edit: 403).
+    # Anyone who sees the workflow reads its policy; admins and the owner (alice) may tighten it,
+    # editors with a share may not (docs/policies.md); only admins remove it.
     "api/workflows/<int:workflow_id>/policy/": by_method(
         get=workflow("view"),
-        put=workflow("edit"),
-        delete=lambda persona, method: 403 if persona == "alice" else workflow("edit")(persona, method),
+        put=workflow_only("admin", "alice"),
+        delete=workflow_only("admin"),
     ),
 }
 
@@ -207,8 +264,13 @@ def test_every_route_has_a_policy():
 @pytest.fixture
 def world(personas, support_workflow, client_for, django_capture_on_commit_callbacks) -> dict[str, Any]:
     Workflow.objects.filter(id=support_workflow.id).update(name=SECRET_NAME)
-    bev = user_upsert(username="bev", password=PASSWORD, role=User.Role.BUILDER)
-    share = WorkflowShare.objects.create(workflow=support_workflow, user=bev, permission="view")
+    sharers = {}
+    for persona, (username, role, permission) in SHARES.items():
+        sharers[persona] = user_upsert(username=username, password=PASSWORD, role=role)
+        WorkflowShare.objects.create(workflow=support_workflow, user=sharers[persona], permission=permission)
+    share = WorkflowShare.objects.get(workflow=support_workflow, user=sharers["bob_view"])
+    billing = Queue.objects.get(name="Billing")
+    WorkflowShare.objects.create(workflow=support_workflow, queue=billing, permission="run")
     with django_capture_on_commit_callbacks(execute=True):
         run = client_for("alice").post(
             f"/api/workflows/{support_workflow.id}/runs/", {"inputs": CUSTOMER_EMAIL}, format="json"
@@ -238,7 +300,7 @@ def world(personas, support_workflow, client_for, django_capture_on_commit_callb
             workflow=support_workflow, version=support_workflow.versions.get(number=1)
         ).id,
     }
-    users = {**personas, "bob_view": bev}
+    users = {**personas, **sharers}
     return {"ids": ids, "users": users}
 
 
@@ -285,4 +347,44 @@ def test_route_matrix(route, methods, world):
             refused = response.status_code in (401, 403, 404)
             if (refused or persona in BLIND) and SECRET_NAME.encode() in body:
                 failures.append(f"{persona} {method.upper()} {path}: response names the hidden workflow")
+    assert not failures, "\n".join(failures)
+
+
+def _ids(response: Any) -> set[int]:
+    assert response.status_code == 200, response.content
+    return {item["id"] for item in response.json()["results"]}
+
+
+def test_lists_and_flags_follow_the_shares(world):
+    """Lists show alice's workflow, its runs and reviews to exactly those who see it, and the
+    ``can_*`` flags the editor uses tell each persona what the matrix above lets it do."""
+    ids = world["ids"]
+    failures = []
+    for persona in PERSONAS:
+        if persona == "anonymous":
+            continue
+        client = _client(persona, world["users"])
+        level = LEVEL.get(ACCESS.get(persona, ""), -1)
+        sees = persona in ACCESS
+        listed = {
+            "workflows": ids["workflow_id"] in _ids(client.get("/api/workflows/")),
+            "runs": ids["run_id"] in _ids(client.get("/api/runs/")),
+            "version-reviews": ids["review_id"] in _ids(client.get("/api/version-reviews/?status=all")),
+        }
+        failures += [f"{persona}: {name} list shows it: {got}" for name, got in listed.items() if got != sees]
+        if not sees:
+            continue
+        detail = client.get(f"/api/workflows/{ids['workflow_id']}/").json()
+        review = client.get(f"/api/version-reviews/{ids['review_id']}/").json()
+        policy = client.get(f"/api/workflows/{ids['workflow_id']}/policy/").json()
+        flags = {
+            "can_edit": (detail["can_edit"], level >= LEVEL["edit"]),
+            "can_run": (detail["can_run"], level >= LEVEL["run"]),
+            "can_decide": (review["can_decide"], level >= LEVEL["edit"]),
+            "policy can_edit": (policy["can_edit"], persona in ("admin", "alice")),
+            "policy can_delete": (policy["can_delete"], persona == "admin"),
+        }
+        failures += [
+            f"{persona}: {name} is {got}, want {want}" for name, (got, want) in flags.items() if got != want
+        ]
     assert not failures, "\n".join(failures)

@@ -140,6 +140,8 @@ export interface WorkflowSummary {
   published_version: number | null;
   updated_at: string;
   updated_by: string | null;
+  /** Username of the owner (only the owner or an admin may delete the workflow). */
+  owner?: string | null;
 }
 
 export interface WorkflowDetail extends WorkflowSummary {

@@ -1,7 +1,9 @@
 import { useRef, useState, type ChangeEvent, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { WorkflowDocument } from "../api/types";
+import type { WorkflowDocument, WorkflowSummary } from "../api/types";
+import { ConfirmDialog } from "../admin/common";
+import { useAuth } from "../auth/AuthContext";
 import { fmtTime } from "../components/format";
 import { Pager } from "../components/Pager";
 import { Empty, ErrorBox, Loading, errorParts } from "../components/States";
@@ -63,6 +65,9 @@ export function WorkflowsPage() {
   const [params, setParams] = useSearchParams();
   const page = Number(params.get("page") ?? "1") || 1;
   const { data, error, loading, reload } = useApi(() => api.workflows({ page }), [page]);
+  const { user } = useAuth();
+  const [deleting, setDeleting] = useState<WorkflowSummary | null>(null);
+  const mayDelete = (w: WorkflowSummary) => Boolean(user && (user.is_admin || w.owner === user.username));
   const [creating, setCreating] = useState(false);
   const navigate = useNavigate();
   const fileInput = useRef<HTMLInputElement>(null);
@@ -137,6 +142,9 @@ export function WorkflowsPage() {
                 <th>Description</th>
                 <th>Published</th>
                 <th>Updated</th>
+                <th>
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -151,10 +159,38 @@ export function WorkflowsPage() {
                     {fmtTime(w.updated_at)}
                     {w.updated_by ? <span className="muted"> by {w.updated_by}</span> : null}
                   </td>
+                  <td>
+                    {mayDelete(w) ? (
+                      <button
+                        type="button"
+                        className="btn small danger"
+                        aria-label={`Delete workflow ${w.name}`}
+                        onClick={() => setDeleting(w)}
+                      >
+                        Delete
+                      </button>
+                    ) : null}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {deleting && (
+            <ConfirmDialog
+              title={`Delete “${deleting.name}”?`}
+              confirmLabel="Delete workflow"
+              onConfirm={async () => {
+                await api.deleteWorkflow(deleting.id);
+                await reload(true);
+              }}
+              onClose={() => setDeleting(null)}
+            >
+              <p>
+                Its versions, runs and their history are deleted too. This cannot be undone. A workflow that other
+                workflows call, or that has runs waiting on it, cannot be deleted.
+              </p>
+            </ConfirmDialog>
+          )}
           <Pager
             page={page}
             hasPrev={!!data.previous}
