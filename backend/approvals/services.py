@@ -45,7 +45,9 @@ def approval_open(*, run_id: int, node_id: str, request: Any) -> Approval:
     key = f"{run_id}:{node_id}"
     extra_key = request.get("approval_key") if isinstance(request, dict) else None
     if isinstance(extra_key, str) and extra_key:
-        key = f"{key}:{extra_key[:64]}"
+        if len(extra_key) > 64:  # never truncate into another request's key: hash the rest
+            extra_key = extra_key[:40] + "#" + hashlib.sha256(extra_key.encode()).hexdigest()[:23]
+        key = f"{key}:{extra_key}"
     existing = Approval.objects.filter(key=key).first()
     if existing is not None:
         return existing

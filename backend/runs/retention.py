@@ -60,7 +60,13 @@ def runs_purge_expired(*, now: datetime | None = None, batch_size: int = BATCH_S
 
 def _purge(runs: Any, *, days: int, now: datetime, batch_size: int, workflow_id: int | None) -> int:
     cutoff = now - timedelta(days=days)
-    expired = runs.filter(status__in=Run.FINAL, finished_at__lt=cutoff)
+    unfinished = [s for s in Run.Status.values if s not in Run.FINAL]
+    # A finished child run stays while its parent or root still runs or waits on it.
+    expired = (
+        runs.filter(status__in=Run.FINAL, finished_at__lt=cutoff)
+        .exclude(parent_run__status__in=unfinished)
+        .exclude(root_run__status__in=unfinished)
+    )
     total = 0
     while True:
         ids = list(expired.order_by("id").values_list("id", flat=True)[:batch_size])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import FloatField, Sum
@@ -41,6 +41,9 @@ from orchestrator_core.nodes.builtin.flow_subworkflow import (
 from orchestrator_core.nodes.builtin.trigger_manual import trigger_fields
 from orchestrator_core.ports import JSON, ChildRun, Event, RunStatus
 from orchestrator_core.validation import Issue
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -409,11 +412,13 @@ def workflow_calls(document: Any) -> list[dict[str, Any]]:
     return calls
 
 
-def subworkflow_issues(*, workflow: Workflow, document: Any) -> list[Issue]:
+def subworkflow_issues(*, workflow: Workflow, document: Any, user: User | None = None) -> list[Issue]:
     """Problems with the workflows a document calls (sub-workflow and loop nodes, and the
     workflow tools of ``llm.agent`` nodes).
 
-    The called workflow must exist, be runnable by ``workflow``'s owner, not be ``workflow``
+    The called workflow must exist, be runnable by ``workflow``'s owner (and by ``user``, who
+    publishes or test-runs the document: an edit share must not reach the owner's other
+    workflows through it), not be ``workflow``
     itself, and have the (published) version asked for; the given inputs must be fields of its
     trigger, and (sub-workflow, loop) its required fields without a default must be given (an
     agent's model may give them).
@@ -431,6 +436,8 @@ def subworkflow_issues(*, workflow: Workflow, document: Any) -> list[Issue]:
             )
             continue
         target = _target(ref, workflow.owner_id)
+        if target is not None and user is not None and user.id != workflow.owner_id:
+            target = _target(ref, user.id)
         if target is None:
             issues.append(Issue(ErrorCode.SUBWORKFLOW_NOT_FOUND, f"{where}: {_not_found(ref)}", node_id))
             continue

@@ -74,13 +74,14 @@ def document_normalize(document: Any) -> dict[str, Any]:
     return normalized
 
 
-def document_issues(document: Any, workflow: Workflow | None = None) -> list[Issue]:
-    """Core validation; with ``workflow``, also the workflows its sub-workflow and loop nodes call."""
+def document_issues(document: Any, workflow: Workflow | None = None, user: User | None = None) -> list[Issue]:
+    """Core validation; with ``workflow``, also the workflows its sub-workflow and loop nodes call
+    (which ``user``, the one publishing or test-running, must be allowed to run too)."""
     issues = validate_workflow(document, registry())
     if workflow is not None:
         from backend.runs.subruns import subworkflow_issues  # runs builds on workflows
 
-        issues += subworkflow_issues(workflow=workflow, document=document)
+        issues += subworkflow_issues(workflow=workflow, document=document, user=user)
     return issues
 
 
@@ -162,8 +163,8 @@ def _next_version_number(workflow: Workflow) -> int:
     return (last or 0) + 1
 
 
-def _check_valid(document: Any, workflow: Workflow | None = None) -> None:
-    issues = document_issues(document, workflow)
+def _check_valid(document: Any, workflow: Workflow | None = None, user: User | None = None) -> None:
+    issues = document_issues(document, workflow, user)
     if issues:
         raise ApiError(
             f"The workflow has {len(issues)} problem(s); fix them first.",
@@ -183,7 +184,7 @@ def workflow_publish(*, workflow: Workflow, user: User, note: str = "") -> Workf
         ApiError: WORKFLOW_INVALID with the issues when the draft does not validate.
     """
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
-    _check_valid(workflow.draft, workflow)
+    _check_valid(workflow.draft, workflow, user)
     policy_check_publish(workflow=workflow, document=workflow.draft)
     needs_review = reviews.publish_review_required(workflow=workflow)
     version = WorkflowVersion.objects.create(
@@ -207,7 +208,7 @@ def workflow_publish(*, workflow: Workflow, user: User, note: str = "") -> Workf
 def workflow_snapshot_draft(*, workflow: Workflow, user: User) -> WorkflowVersion:
     """An immutable copy of the draft for a test run; reuses an identical earlier copy."""
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
-    _check_valid(workflow.draft, workflow)
+    _check_valid(workflow.draft, workflow, user)
     digest = document_hash(workflow.draft)
     existing = workflow.versions.filter(document_hash=digest).order_by("-number").first()
     if existing is not None:

@@ -40,6 +40,7 @@ from orchestrator_core.nodes.registry import NodeRegistry
 from orchestrator_core.nodes.settings import ERROR_PORT, NodeSettings, parse_settings
 from orchestrator_core.policy import RunPolicy, redact_data
 from orchestrator_core.ports import (
+    ChildRun,
     Clock,
     ConversationMemory,
     Event,
@@ -308,6 +309,34 @@ def checked_output(result: NodeResult) -> dict[str, Any]:
     output = dict(result.output)
     json.dumps(output, allow_nan=False)
     return output
+
+
+class _RoundSubRuns:
+    """A node's child runs in review round ``n`` > 1: keys carry ``r<n>:``, so a redone
+    sub-workflow, loop or agent starts fresh children instead of finding the last round's."""
+
+    def __init__(self, inner: SubRuns, round_no: int) -> None:
+        self._inner = inner
+        self._prefix = f"r{round_no}:"
+
+    def start(
+        self, parent_run_id: str, node_id: str, key: str, *, workflow: str, version: int | None, inputs: Any
+    ) -> ChildRun:
+        return self._inner.start(
+            parent_run_id, node_id, self._prefix + key, workflow=workflow, version=version, inputs=inputs
+        )
+
+    def children(self, parent_run_id: str, node_id: str) -> Mapping[str, ChildRun]:
+        n = len(self._prefix)
+        found = self._inner.children(parent_run_id, node_id)
+        return {key[n:]: child for key, child in found.items() if key.startswith(self._prefix)}
+
+
+def round_subruns(subruns: SubRuns | None, round_no: int) -> SubRuns | None:
+    """The child-run port a node sees in review round ``round_no`` (round 1: unchanged)."""
+    if subruns is None or round_no <= 1:
+        return subruns
+    return _RoundSubRuns(subruns, round_no)
 
 
 ROUND_META_KEYS = ("rounds", "review", "earlier_usage")
@@ -686,7 +715,7 @@ class _Advance:
             clock=clock,
             incoming=incoming,
             policy=self.services.policy,
-            subruns=self.services.subruns,
+            subruns=round_subruns(self.services.subruns, len(carried.get("rounds") or ()) + 1),
             cancelled=self.cancel_event,
             previous_request=request,
             usage=self.services.usage or StepsUsage(self.steps),

@@ -88,3 +88,22 @@ def test_task_calls_the_purge(runs, settings):
     # Relative to the real clock every fixture run finished long ago.
     assert task() == 4  # "recent" too
     assert "purge-expired-runs" in settings.CELERY_BEAT_SCHEDULE
+
+
+def test_keeps_old_finished_children_of_a_parent_that_still_waits(personas, support_workflow, settings):
+    """A loop parked for weeks still needs its finished items' outputs (and their spend)."""
+    settings.BATON_RETENTION_DAYS = 30
+    alice = personas["alice"]
+    S = Run.Status
+    parent = _run(support_workflow, alice, S.WAITING)
+    child = _run(support_workflow, alice, S.SUCCEEDED, finished_days_ago=60)
+    Run.objects.filter(id=child.id).update(
+        parent_run=parent, root_run=parent, parent_node_id="each", parent_key="0"
+    )
+    done_parent = _run(support_workflow, alice, S.SUCCEEDED, finished_days_ago=60)
+    done_child = _run(support_workflow, alice, S.SUCCEEDED, finished_days_ago=60)
+    Run.objects.filter(id=done_child.id).update(
+        parent_run=done_parent, root_run=done_parent, parent_node_id="each", parent_key="0"
+    )
+    assert runs_purge_expired(now=NOW) == 2
+    assert set(Run.objects.values_list("id", flat=True)) == {parent.id, child.id}

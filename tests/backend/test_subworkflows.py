@@ -266,3 +266,22 @@ def test_a_child_ending_while_the_parent_node_runs_is_not_lost(
     run.refresh_from_db()
     assert run.status == "failed"
     assert run.steps.get(node_id="call").error["details"]["run_id"] == str(child.id)
+
+
+def test_an_edit_share_cannot_reach_the_owners_other_workflows(personas, bodies, client_for):
+    """bob may edit alice's caller, but not run her private "Greet": he cannot publish a call to it."""
+    from backend.workflows.sharing import workflow_share_upsert
+
+    alice = personas["alice"]
+    caller = workflow_create(user=alice, name="Caller", document=load_fixture("subworkflow_body_greet.json"))
+    workflow_share_upsert(workflow=caller, actor=alice, permission="edit", username="bob")
+    document = load_fixture("subworkflow_call.json")
+    document["nodes"][1]["config"]["workflow"] = str(bodies["greet"].id)
+    Workflow.objects.filter(id=caller.id).update(draft=document)
+    response = client_for("bob").post(f"/api/workflows/{caller.id}/publish/", {}, format="json")
+    assert response.status_code == 400, response.content
+    assert [i["code"] for i in response.json()["error"]["details"]] == ["SUBWORKFLOW_NOT_FOUND"]
+    # The owner, who may run "Greet", publishes the same draft.
+    assert (
+        client_for("alice").post(f"/api/workflows/{caller.id}/publish/", {}, format="json").status_code == 201
+    )

@@ -225,8 +225,12 @@ def timed_http_run(base_url: str, max_parallel: int) -> tuple[float, InMemoryRun
 
 def test_a_fan_out_of_ten_http_calls_runs_in_parallel(slow_stub: str) -> None:
     serial, _, _ = timed_http_run(slow_stub, max_parallel=1)
-    parallel, store, run_id = timed_http_run(slow_stub, max_parallel=10)
     assert serial >= 10 * HTTP_NAP
+    # Best of up to three: a busy machine may stall one attempt; concurrency shows in any good one.
+    for _ in range(3):
+        parallel, store, run_id = timed_http_run(slow_stub, max_parallel=10)
+        if parallel < 0.6 * serial:
+            break
     assert parallel < 0.6 * serial, (parallel, serial)
     steps = store.steps(run_id)
     assert [steps[f"h{i:02d}"].output["body"] for i in range(10)] == [

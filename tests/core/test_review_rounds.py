@@ -290,3 +290,30 @@ def test_a_decision_in_the_same_round_is_kept_in_history_then_asked_again(
     assert "Review round" not in legal.request["context"]  # only the deciding node's own rounds
     assert [r["output"]["decision"] for r in legal.meta["rounds"]] == ["approved"]
     assert steps["review"].status == StepStatus.WAITING
+
+
+def test_a_redone_node_starts_fresh_child_runs_in_its_new_round(store: InMemoryRunStore) -> None:
+    """A sub-workflow or loop after the redraft point must not reuse last round's children."""
+    from orchestrator_core.engine.runner import round_subruns
+    from orchestrator_core.testing.subruns import InMemorySubRuns
+
+    child = make_doc(
+        [
+            ("t", "trigger.manual", {"fields": [{"name": "x", "label": "X"}]}),
+            ("out", "data.template", {"template": "{{ trigger.x }}"}),
+        ],
+        [("t", "out", "out", "in")],
+    )
+    subruns = InMemorySubRuns(store, {"7": child})
+    store.create_run(load_fixture("support_reply.json"), INPUT, run_id="parent")
+    first = round_subruns(subruns, 1)
+    assert first is subruns
+    old = first.start("parent", "each", "0", workflow="7", version=None, inputs={"x": "round one"})
+    again = round_subruns(subruns, 2)
+    assert again is not None
+    assert again.children("parent", "each") == {}  # last round's child is not this round's
+    new = again.start("parent", "each", "0", workflow="7", version=None, inputs={"x": "round two"})
+    assert new.run_id != old.run_id
+    assert set(again.children("parent", "each")) == {"0"}
+    assert again.start("parent", "each", "0", workflow="7", version=None, inputs={}).run_id == new.run_id
+    assert len(subruns.started) == 2
