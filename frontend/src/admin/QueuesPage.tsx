@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { adminApi, ApiError } from "../api/client";
 import type { QueueInfo } from "../api/types";
-import { notifySummary, QueueNotifyButton } from "../approvals/QueueNotifyDialog";
+import { QueueNotifyButton } from "../approvals/QueueNotifyDialog";
 import { Dialog } from "../components/Dialog";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useApi } from "../components/useApi";
@@ -104,7 +104,6 @@ export function QueuesPage() {
                 <td>{q.members.length ? q.members.join(", ") : <span className="muted">no members</span>}</td>
                 <td>{q.pending ? <span className="badge status-pending">{q.pending}</span> : <span className="muted">0</span>}</td>
                 <td>
-                  <span className="muted">{notifySummary(q)}</span>{" "}
                   <QueueNotifyButton queue={q} onSaved={() => void reload(true)} />
                 </td>
                 <EditDeleteActions what={`queue ${q.name}`} onEdit={() => setEditing(q)} onDelete={() => setDeleting(q)} />
