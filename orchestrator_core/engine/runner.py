@@ -418,6 +418,8 @@ class _Advance:
         ]
         self.cancel_event = threading.Event()
         """Handed to every node as ``ctx.cancelled``; set by `_watching_cancel`."""
+        self._budget_queue: str | None = None
+        """`budget_queue` of the run's workflow: the same for every node, found once."""
 
     # --- persistence -------------------------------------------------------------------------
 
@@ -671,6 +673,11 @@ class _Advance:
         for record in resets:
             self.steps[record.node_id] = record
 
+    def _queue_for_budget_approvals(self, workflow: Workflow) -> str:
+        if self._budget_queue is None:
+            self._budget_queue = budget_queue(workflow, self.services.budget_queue, self.services.registry)
+        return self._budget_queue
+
     def _prepare(self, workflow: Workflow, node_id: str) -> _Job:
         clock = self.services.clock
         prev = self.steps.get(node_id)
@@ -720,7 +727,7 @@ class _Advance:
             previous_request=request,
             usage=self.services.usage or StepsUsage(self.steps),
             memory=self.services.memory,
-            budget_queue=budget_queue(workflow, self.services.budget_queue, self.services.registry),
+            budget_queue=self._queue_for_budget_approvals(workflow),
         )
         granted = prev.meta.get(ALLOWANCE_KEY) if prev is not None and request is not None else None
         if granted is not None:  # a budget approval of this step stays granted across its parks
